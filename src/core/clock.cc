@@ -1,0 +1,42 @@
+#include "core/clock.h"
+
+#include <thread>
+
+namespace s3m {
+
+Clock& Clock::Real() {
+  static SystemClock clock;
+  return clock;
+}
+
+void SystemClock::SleepFor(Duration d) { std::this_thread::sleep_for(d); }
+
+Clock::WallTime FakeClock::Now() const {
+  std::lock_guard lock(mu_);
+  return wall_;
+}
+
+Clock::MonoTime FakeClock::MonotonicNow() const {
+  std::lock_guard lock(mu_);
+  return mono_;
+}
+
+void FakeClock::SleepFor(Duration d) {
+  std::lock_guard lock(mu_);
+  wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+  mono_ += d;
+  slept_ += d;
+}
+
+void FakeClock::Advance(Duration d) {
+  std::lock_guard lock(mu_);
+  wall_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(d);
+  mono_ += d;
+}
+
+Clock::Duration FakeClock::TotalSlept() const {
+  std::lock_guard lock(mu_);
+  return slept_;
+}
+
+}  // namespace s3m
