@@ -17,6 +17,7 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kConflict: return "Conflict";
     case ErrorKind::kPreconditionFailed: return "PreconditionFailed";
     case ErrorKind::kInvalidArgument: return "InvalidArgument";
+    case ErrorKind::kUnsupported: return "Unsupported";
     case ErrorKind::kCancelled: return "Cancelled";
     case ErrorKind::kFatal: return "Fatal";
   }

@@ -25,7 +25,8 @@ enum class ErrorKind {
   kNeedsRestore,        // 403 InvalidObjectState: archived object must be restored first
   kConflict,            // 409 (e.g. RestoreAlreadyInProgress, BucketNotEmpty)
   kPreconditionFailed,  // 412: the object changed under an If-Match
-  kInvalidArgument,     // bad input from the user or a malformed reply
+  kInvalidArgument,     // bad input from the user or a request the server refused as malformed
+  kUnsupported,         // 405/501: the server lacks the feature (caller may fall back)
   kCancelled,           // the run was interrupted (SIGINT/SIGTERM)
   kFatal,               // anything else that must stop the operation
 };

@@ -48,7 +48,7 @@ TEST(StatusTest, OnlyTransientAndThrottledAreRetryable) {
   EXPECT_TRUE(IsRetryable(ErrorKind::kThrottled));
   for (ErrorKind k : {ErrorKind::kNotFound, ErrorKind::kAuth, ErrorKind::kNeedsRestore,
                       ErrorKind::kConflict, ErrorKind::kPreconditionFailed,
-                      ErrorKind::kInvalidArgument, ErrorKind::kCancelled, ErrorKind::kFatal}) {
+                      ErrorKind::kInvalidArgument, ErrorKind::kUnsupported, ErrorKind::kCancelled, ErrorKind::kFatal}) {
     EXPECT_FALSE(IsRetryable(k)) << ErrorKindName(k);
   }
 }

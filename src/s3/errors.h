@@ -1,0 +1,21 @@
+// The one classifier of S3 errors: a curl failure, an HTTP status and an S3
+// error code map to an ErrorKind, and the kind alone decides retries
+// (core/status.h IsRetryable). Nothing else in s3migrate inspects codes to
+// decide whether to retry.
+#pragma once
+
+#include <string_view>
+
+#include "core/status.h"
+
+namespace s3m::s3 {
+
+// A libcurl CURLcode after a failed exchange (no HTTP status was received,
+// or the body was cut short).
+ErrorKind ClassifyCurlCode(int curl_code);
+
+// An HTTP error reply. `s3_code` is the <Code> of the error document, empty
+// when there was none (HEAD replies carry no body).
+ErrorKind ClassifyHttpError(int http_status, std::string_view s3_code);
+
+}  // namespace s3m::s3
