@@ -1,20 +1,83 @@
 #include "cli/app.h"
 
+#include <csignal>
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
 
+#include "cli/context.h"
+#include "cli/ls_command.h"
 #include "s3m_version.h"
 
 namespace s3m::cli {
 
+namespace {
+
+std::atomic<bool>* g_cancel_flag = nullptr;
+
+extern "C" void OnInterrupt(int) {
+  // Only async-signal-safe work here: set the flag the commands poll.
+  if (g_cancel_flag != nullptr) g_cancel_flag->store(true);
+}
+
+void AddGlobalOptions(CLI::App& app, GlobalFlags& flags) {
+  auto* g = &app;
+  g->add_option("--config", flags.config, "TOML settings file (default: ./s3migrate.toml if present)");
+  g->add_option("--db", flags.db, "State database (default: ./s3_migration_state.db)");
+  g->add_option("--dest", flags.dest, "Destination root, local_base_path (default: ~/s3_backup)");
+  g->add_option("--endpoint-url", flags.endpoint_url,
+                "S3 endpoint, e.g. http://127.0.0.1:9000 (env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)");
+  g->add_option("--region", flags.region, "Default region (env: AWS_REGION, AWS_DEFAULT_REGION)");
+  g->add_option("--profile", flags.profile, "AWS profile (env: AWS_PROFILE)");
+  g->add_flag("--path-style", flags.path_style, "Address buckets as https://host/bucket/key");
+  g->add_option("--concurrency", flags.concurrency, "Parallel transfers")->check(CLI::Range(1, 1024));
+  g->add_option("--log-level", flags.log_level, "debug, info, warn (default), error, off");
+  g->add_flag("--no-progress", flags.no_progress, "Do not print the progress block");
+  g->add_option("--include", flags.include, "Only buckets or bucket/key paths matching this glob");
+  g->add_option("--exclude", flags.exclude, "Skip buckets or bucket/key paths matching this glob");
+}
+
+}  // namespace
+
 int RunCli(int argc, char** argv) {
-  CLI::App app{"s3migrate: move everything out of S3 onto local disk, verified"};
+  CLI::App app{
+      "s3migrate moves every object out of Amazon S3 (and S3-compatible stores) onto local "
+      "disk, and deletes each object from S3 only after its local copy is proven identical."};
+  app.name("s3migrate");
   app.set_version_flag("--version", std::string("s3migrate ") + S3M_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the command name too
+  GlobalFlags flags;
+  AddGlobalOptions(app, flags);
+  app.footer(
+      "Examples:\n"
+      "  s3migrate ls                                   # buckets these credentials can see\n"
+      "  s3migrate --endpoint-url http://127.0.0.1:9000 ls -r photos\n"
+      "\n"
+      "Exit codes: 0 done, 1 objects in error, 2 usage or configuration error,\n"
+      "            3 fatal runtime error, 130 interrupted (state saved, resumable).");
+
+  LsOptions ls_options;
+  CLI::App* ls = AddLsCommand(app, ls_options);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
   }
-  return kExitOk;
+
+  auto ctx = CommandContext::Create(flags);
+  if (!ctx.ok()) {
+    ReportError(ctx.status());
+    return ExitCodeFor(ctx.status());
+  }
+  g_cancel_flag = &(*ctx)->cancelled();
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+
+  if (ls->parsed()) return RunLsCommand(ls_options, **ctx);
+  return kExitUsage;
 }
 
 }  // namespace s3m::cli

@@ -45,6 +45,15 @@ struct ErrorContext {
   std::string request_id;  // x-amz-request-id, for the user's support ticket
   std::string path;        // a local file, when the error is about one
   int sys_errno = 0;
+
+  static ErrorContext ForObject(std::string operation, std::string bucket = {},
+                                std::string key = {}) {
+    ErrorContext c;
+    c.operation = std::move(operation);
+    c.bucket = std::move(bucket);
+    c.key = std::move(key);
+    return c;
+  }
 };
 
 class [[nodiscard]] Status {

@@ -22,11 +22,18 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 // the transfer and that status becomes the result of Send().
 using BodySink = std::function<Status(const char* data, size_t size)>;
 
+struct HttpResponse;
+
 struct HttpRequest {
   std::string method = "GET";
   std::string url;  // complete, already percent-encoded
   HeaderList headers;
   std::string_view body;  // must outlive Send(); empty for GET/HEAD/DELETE
+  // Called once with the status and headers of a 2xx reply, before the first
+  // body byte reaches the sink. A non-OK status aborts the transfer and becomes
+  // Send()'s result: this is where a reply for the wrong range or the wrong
+  // object is refused before any of its bytes are written anywhere.
+  std::function<Status(const HttpResponse& headers)> on_headers;
 };
 
 struct HttpResponse {

@@ -25,6 +25,7 @@ struct Credentials {
 struct BucketSummary {
   std::string name;
   std::string creation_date;  // ISO 8601 as the server sent it
+  std::string region;         // <BucketRegion>; empty when the server does not send it
 };
 
 // The x-amz-restore header / ListObjectsV2 RestoreStatus of an archived object.
@@ -65,6 +66,11 @@ struct ListObjectsV2Page {
   bool is_truncated = false;
   std::string next_continuation_token;
   std::string encoding_type;  // as the server answered; "" means keys are raw
+  // Echoed request parameters, URL-decoded like the keys; lets the lister check
+  // that the server honoured them.
+  std::string prefix;
+  std::string delimiter;
+  std::string start_after;
 };
 
 // One <Version> or <DeleteMarker> entry of ListObjectVersions.
@@ -79,6 +85,7 @@ struct ObjectVersion {
   std::string storage_class;
   std::vector<std::string> checksum_algorithms;
   std::string checksum_type;
+  std::optional<RestoreStatus> restore_status;  // only with RestoreStatus asked for
 };
 
 struct ListObjectVersionsRequest {
@@ -97,6 +104,12 @@ struct ListObjectVersionsPage {
   bool is_truncated = false;
   std::string next_key_marker;
   std::string next_version_id_marker;
+  std::string encoding_type;  // as the server answered; "" means keys are raw
+  // Echoed request parameters, URL-decoded like the keys.
+  std::string prefix;
+  std::string delimiter;
+  std::string key_marker;
+  std::string version_id_marker;
 };
 
 // Response headers of HeadObject / GetObject, parsed.

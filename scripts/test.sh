@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test:
+#   1. the regular build: unit tests and integration tests against real
+#      s3rver and OpenStack Swift (s3api) servers started for this run;
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Ends with one line "N passed, N failed" over both runs; exits non-zero if
+# anything failed. `S3M_SKIP_SANITIZE=1` skips step 2 for a quick local run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/scripts/install-deps.sh"
+
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+
+# Runs ctest for one build dir with the test servers up; output is kept to
+# count the results.
+run_suite() {
+  local build_dir="$1" name="$2"
+  echo "=== $name: unit and integration tests ==="
+  set +e
+  "$root/scripts/with-test-servers.sh" -- \
+    ctest --test-dir "$build_dir" --output-on-failure -j 2 --timeout 300 2>&1 | tee "$logs/$name.log"
+  local rc=${PIPESTATUS[0]}
+  set -e
+  return "$rc"
+}
+
+failed=0
+"$root/scripts/build.sh" "$root/build"
+run_suite "$root/build" regular || failed=1
+
+if [[ "${S3M_SKIP_SANITIZE:-0}" != 1 ]]; then
+  "$root/scripts/build.sh" "$root/build-asan" --sanitize
+  # halt_on_error: a sanitizer finding fails the test that triggered it.
+  export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  run_suite "$root/build-asan" sanitized || failed=1
+fi
+
+# Totals over every ctest run: "N tests failed out of M".
+passed=0 failures=0
+for log in "$logs"/*.log; do
+  line="$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1 || true)"
+  if [[ -z "$line" ]]; then
+    echo "test.sh: no ctest summary in $(basename "$log"): the run did not complete" >&2
+    failed=1
+    continue
+  fi
+  f="$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")"
+  t="$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")"
+  passed=$((passed + t - f))
+  failures=$((failures + f))
+done
+((failures == 0)) || failed=1
+echo "${passed} passed, ${failures} failed"
+exit "$failed"

@@ -1,0 +1,56 @@
+// Settings: PRODUCT.md §2. Sources, strongest first: command-line flags, AWS
+// environment variables (for the AWS-shaped settings, resolved in
+// s3/aws_config), the TOML config file (--config, else ./s3migrate.toml when
+// present), built-in defaults.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace s3m::cli {
+
+struct Settings {
+  std::string local_base_path = "~/s3_backup";
+  int glacier_restore_days = 1;
+  std::string glacier_restore_tier = "Standard";  // Expedited | Standard | Bulk
+  int restore_poll_interval = 60;                 // seconds
+  double progress_update_interval = 2;            // seconds
+  std::string verification_method = "etag";       // etag | md5
+  int max_glacier_restores = 100;
+  uint64_t download_chunk_size = 8ull << 20;
+  int concurrency = 0;  // 0 = chosen for the machine
+  bool delete_after_verify = true;
+  std::string state_db = "s3_migration_state.db";
+
+  // AWS-shaped settings; empty = let the AWS resolution chain decide.
+  std::string endpoint_url;
+  std::string region;
+  std::string profile;
+  bool path_style = false;
+
+  std::string log_level = "warn";
+  std::vector<std::string> include;  // bucket or bucket/key glob patterns
+  std::vector<std::string> exclude;
+
+  std::string config_file;  // the file the settings came from, "" for none
+};
+
+// Reads a TOML config file into `settings` (keys not in the file keep their
+// value). Unknown keys, wrong types and out-of-range values are errors of
+// kind kInvalidArgument naming the file, the key and, where known, the line.
+Status LoadConfigFile(const std::string& path, Settings& settings);
+
+// Checks values that may come from any source. `~` in paths is expanded.
+Status ValidateSettings(Settings& settings);
+
+// "8MiB", "512 KiB", "1GB", "1048576" -> bytes.
+std::optional<uint64_t> ParseByteSize(std::string_view text);
+
+// Expands a leading "~" or "~/" with $HOME.
+std::string ExpandUser(const std::string& path);
+
+}  // namespace s3m::cli

@@ -1,0 +1,112 @@
+#include "cli/context.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "core/logging.h"
+#include "s3/client.h"
+#include "s3/credentials.h"
+
+namespace s3m::cli {
+
+Result<std::unique_ptr<CommandContext>> CommandContext::Create(const GlobalFlags& flags) {
+  std::unique_ptr<CommandContext> ctx(new CommandContext());
+  ctx->flags_ = flags;
+  Settings& s = ctx->settings_;
+
+  // --config FILE must exist; ./s3migrate.toml is read only when present.
+  std::string config_path = flags.config;
+  if (config_path.empty()) {
+    struct stat st {};
+    if (::stat("s3migrate.toml", &st) == 0) config_path = "s3migrate.toml";
+  }
+  if (!config_path.empty()) S3M_RETURN_IF_ERROR(LoadConfigFile(config_path, s));
+
+  if (flags.db) s.state_db = *flags.db;
+  if (flags.dest) s.local_base_path = *flags.dest;
+  if (flags.endpoint_url) s.endpoint_url = *flags.endpoint_url;
+  if (flags.region) s.region = *flags.region;
+  if (flags.profile) s.profile = *flags.profile;
+  if (flags.path_style) s.path_style = true;
+  if (flags.concurrency) s.concurrency = *flags.concurrency;
+  if (flags.log_level) s.log_level = *flags.log_level;
+  if (!flags.include.empty()) s.include = flags.include;
+  if (!flags.exclude.empty()) s.exclude = flags.exclude;
+  S3M_RETURN_IF_ERROR(ValidateSettings(s));
+
+  LogLevel level;
+  if (!ParseLogLevel(s.log_level, &level)) {
+    return Status::Error(ErrorKind::kInvalidArgument,
+                         fmt::format("log level \"{}\" is not one of debug, info, warn, error, off",
+                                     s.log_level));
+  }
+  SetLogLevel(level);
+
+  s3::AwsSettingsOverrides overrides;
+  if (!s.profile.empty()) overrides.profile = s.profile;
+  if (!s.region.empty()) overrides.region = s.region;
+  if (!s.endpoint_url.empty()) overrides.endpoint_url = s.endpoint_url;
+  overrides.path_style = s.path_style;
+  S3M_ASSIGN_OR_RETURN(ctx->aws_, s3::ResolveAwsSettings(overrides, s3::SystemEnv()));
+  S3M_LOG_DEBUG("region {} (from {}), endpoint {} (from {}), profile {} (from {})",
+                ctx->aws_.region, ctx->aws_.region_source,
+                ctx->aws_.endpoint_url.empty() ? "AWS" : ctx->aws_.endpoint_url,
+                ctx->aws_.endpoint_url_source, ctx->aws_.profile, ctx->aws_.profile_source);
+  return ctx;
+}
+
+Result<s3::ObjectStore*> CommandContext::Store() {
+  if (store_) return store_.get();
+  s3::TransportOptions transport_options;
+  transport_options.ca_bundle = aws_.ca_bundle;
+  s3::CredentialsChainOptions chain;
+  chain.profile = aws_.profile;
+  chain.config_file = aws_.config_file;
+  chain.credentials_file = aws_.credentials_file;
+
+  s3::S3ClientOptions options;
+  options.endpoint_url = aws_.endpoint_url;
+  options.default_region = aws_.region;
+  options.force_path_style = aws_.path_style;
+  options.transport = s3::MakeCurlTransport(transport_options);
+  options.credentials = s3::MakeDefaultCredentialsChain(chain);
+  options.cancelled = &cancelled_;
+  S3M_ASSIGN_OR_RETURN(auto client, s3::S3Client::Create(std::move(options)));
+  store_ = std::move(client);
+  return store_.get();
+}
+
+int ExitCodeFor(const Status& status) {
+  switch (status.kind()) {
+    case ErrorKind::kOk: return kExitOk;
+    case ErrorKind::kInvalidArgument: return kExitUsage;
+    case ErrorKind::kCancelled: return kExitInterrupted;
+    case ErrorKind::kAuth:
+    case ErrorKind::kFatal: return kExitFatal;
+    default: return kExitFatal;
+  }
+}
+
+void ReportError(const Status& status) {
+  std::string hint;
+  switch (status.kind()) {
+    case ErrorKind::kTransient:
+    case ErrorKind::kThrottled:
+      hint = "the server kept failing after retries; check the endpoint and network, then run the "
+             "command again";
+      break;
+    case ErrorKind::kNotFound:
+      hint = "check the bucket and key names";
+      break;
+    default:
+      break;
+  }
+  std::fprintf(stderr, "s3migrate: error: %s\n", status.ToString().c_str());
+  if (!hint.empty()) std::fprintf(stderr, "s3migrate: hint: %s\n", hint.c_str());
+}
+
+}  // namespace s3m::cli

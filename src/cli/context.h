@@ -1,0 +1,62 @@
+// What every command needs, built once from the parsed flags: settings merged
+// from all sources, and (lazily) the object store client.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/config.h"
+#include "core/status.h"
+#include "s3/aws_config.h"
+#include "s3/object_store.h"
+
+namespace s3m::cli {
+
+// Flags common to every command, as given on the command line.
+struct GlobalFlags {
+  std::string config;
+  std::optional<std::string> db;
+  std::optional<std::string> dest;
+  std::optional<std::string> endpoint_url;
+  std::optional<std::string> region;
+  std::optional<std::string> profile;
+  bool path_style = false;
+  std::optional<int> concurrency;
+  std::optional<std::string> log_level;
+  bool no_progress = false;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+};
+
+class CommandContext {
+ public:
+  // Loads the config file, applies flags over it, validates, sets the log level.
+  static Result<std::unique_ptr<CommandContext>> Create(const GlobalFlags& flags);
+
+  const Settings& settings() const { return settings_; }
+  const GlobalFlags& flags() const { return flags_; }
+  // The S3 client, created on first use (resolves region, endpoint and the
+  // credential chain; does not contact the server).
+  Result<s3::ObjectStore*> Store();
+  const s3::AwsSettings& aws() const { return aws_; }
+  // Set by the SIGINT handler; long operations poll it.
+  std::atomic<bool>& cancelled() { return cancelled_; }
+
+ private:
+  CommandContext() = default;
+  GlobalFlags flags_;
+  Settings settings_;
+  s3::AwsSettings aws_;
+  std::unique_ptr<s3::ObjectStore> store_;
+  std::atomic<bool> cancelled_{false};
+};
+
+// Maps a failed command's status to the documented exit code (PRODUCT.md §1).
+int ExitCodeFor(const Status& status);
+
+// Prints "s3migrate: error: ..." with the status and a hint for the user.
+void ReportError(const Status& status);
+
+}  // namespace s3m::cli

@@ -1,0 +1,145 @@
+#include "cli/config.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace s3m::cli {
+namespace {
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir[] = "/tmp/s3m-config-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    dir_ = dir;
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  std::string Write(const std::string& text) {
+    const std::string path = dir_ + "/s3migrate.toml";
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigFileTest, DefaultsMatchTheProductSpec) {
+  Settings s;
+  EXPECT_EQ(s.local_base_path, "~/s3_backup");
+  EXPECT_EQ(s.glacier_restore_days, 1);
+  EXPECT_EQ(s.glacier_restore_tier, "Standard");
+  EXPECT_EQ(s.restore_poll_interval, 60);
+  EXPECT_EQ(s.progress_update_interval, 2);
+  EXPECT_EQ(s.verification_method, "etag");
+  EXPECT_EQ(s.max_glacier_restores, 100);
+  EXPECT_EQ(s.download_chunk_size, 8u << 20);
+  EXPECT_TRUE(s.delete_after_verify);
+  EXPECT_EQ(s.state_db, "s3_migration_state.db");
+}
+
+TEST_F(ConfigFileTest, ReadsEveryKey) {
+  Settings s;
+  ASSERT_TRUE(LoadConfigFile(Write(R"(
+local_base_path = "/data/backup"
+glacier_restore_days = 3
+glacier_restore_tier = "Bulk"
+restore_poll_interval = 120
+progress_update_interval = 0.5
+verification_method = "md5"
+max_glacier_restores = 10
+download_chunk_size = "16MiB"
+concurrency = 32
+delete_after_verify = false
+state_db = "/data/state.db"
+endpoint_url = "http://127.0.0.1:9000"
+region = "eu-west-1"
+profile = "prod"
+path_style = true
+log_level = "info"
+include = ["photos*", "logs/2020/*"]
+exclude = ["tmp-*"]
+)"),
+                             s)
+                  .ok());
+  EXPECT_EQ(s.local_base_path, "/data/backup");
+  EXPECT_EQ(s.glacier_restore_days, 3);
+  EXPECT_EQ(s.glacier_restore_tier, "Bulk");
+  EXPECT_EQ(s.restore_poll_interval, 120);
+  EXPECT_DOUBLE_EQ(s.progress_update_interval, 0.5);
+  EXPECT_EQ(s.verification_method, "md5");
+  EXPECT_EQ(s.max_glacier_restores, 10);
+  EXPECT_EQ(s.download_chunk_size, 16u << 20);
+  EXPECT_EQ(s.concurrency, 32);
+  EXPECT_FALSE(s.delete_after_verify);
+  EXPECT_EQ(s.state_db, "/data/state.db");
+  EXPECT_EQ(s.endpoint_url, "http://127.0.0.1:9000");
+  EXPECT_EQ(s.region, "eu-west-1");
+  EXPECT_EQ(s.profile, "prod");
+  EXPECT_TRUE(s.path_style);
+  EXPECT_EQ(s.include, (std::vector<std::string>{"photos*", "logs/2020/*"}));
+  EXPECT_EQ(s.exclude, (std::vector<std::string>{"tmp-*"}));
+  EXPECT_TRUE(ValidateSettings(s).ok());
+}
+
+struct BadConfig {
+  const char* toml;
+  const char* expected_fragment;
+};
+
+class BadConfigTest : public ConfigFileTest, public ::testing::WithParamInterface<BadConfig> {};
+
+TEST_P(BadConfigTest, IsRejectedWithFileAndCause) {
+  Settings s;
+  const std::string path = Write(GetParam().toml);
+  Status st = LoadConfigFile(path, s);
+  if (st.ok()) st = ValidateSettings(s);
+  ASSERT_FALSE(st.ok()) << GetParam().toml;
+  EXPECT_EQ(st.kind(), ErrorKind::kInvalidArgument);
+  EXPECT_NE(st.ToString().find(GetParam().expected_fragment), std::string::npos) << st.ToString();
+  if (std::string(GetParam().toml).find("verification") == std::string::npos &&
+      std::string(GetParam().toml).find("tier") == std::string::npos &&
+      std::string(GetParam().toml).find("chunk_size = 1024") == std::string::npos) {
+    EXPECT_NE(st.ToString().find(path), std::string::npos) << st.ToString();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadConfigTest,
+    ::testing::Values(BadConfig{"local_base_path = ", "line 1"},
+                      BadConfig{"glacier_restore_dayz = 3", "unknown setting \"glacier_restore_dayz\""},
+                      BadConfig{"glacier_restore_days = \"three\"", "must be an integer"},
+                      BadConfig{"glacier_restore_days = 0", "out of range"},
+                      BadConfig{"concurrency = 100000", "out of range"},
+                      BadConfig{"delete_after_verify = \"yes\"", "must be true or false"},
+                      BadConfig{"download_chunk_size = \"8 parsecs\"", "byte count"},
+                      BadConfig{"download_chunk_size = 1024", "between 1 MiB and 5 GiB"},
+                      BadConfig{"glacier_restore_tier = \"Fast\"", "not one of Expedited"},
+                      BadConfig{"verification_method = \"sha\"", "not one of etag, md5"},
+                      BadConfig{"include = \"photos\"", "list of strings"},
+                      BadConfig{"include = [1, 2]", "list of strings"}));
+
+TEST(ParseByteSizeTest, UnitsAndLimits) {
+  EXPECT_EQ(ParseByteSize("1048576"), 1048576u);
+  EXPECT_EQ(ParseByteSize("8MiB"), 8u << 20);
+  EXPECT_EQ(ParseByteSize("8 MiB"), 8u << 20);
+  EXPECT_EQ(ParseByteSize("8mb"), 8000000u);
+  EXPECT_EQ(ParseByteSize("1G"), 1u << 30);
+  EXPECT_EQ(ParseByteSize(""), std::nullopt);
+  EXPECT_EQ(ParseByteSize("MiB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("-5"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("99999999999999999999"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("99999999999999GiB"), std::nullopt);
+}
+
+TEST(ExpandUserTest, ExpandsOnlyALeadingTilde) {
+  setenv("HOME", "/home/u", 1);
+  EXPECT_EQ(ExpandUser("~/s3_backup"), "/home/u/s3_backup");
+  EXPECT_EQ(ExpandUser("~"), "/home/u");
+  EXPECT_EQ(ExpandUser("/x/~/y"), "/x/~/y");
+  EXPECT_EQ(ExpandUser("~other/x"), "~other/x");
+}
+
+}  // namespace
+}  // namespace s3m::cli
