@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/time_format.h"
 #include "core/logging.h"
 #include "s3/uri.h"
 
@@ -361,8 +362,9 @@ Status ReadExpiration(const nlohmann::json& doc, std::string_view what, bool req
     if (required) return AuthError(fmt::format("{}: reply has no \"Expiration\"", what));
     return Status::Ok();
   }
-  SysTime t;
-  if (!it->is_string() || !ParseIso8601(it->get_ref<const std::string&>(), &t)) {
+  std::optional<SysTime> t;
+  if (it->is_string()) t = ParseIso8601(it->get_ref<const std::string&>());
+  if (!t) {
     // The value is not secret, but a garbled document might have put one here.
     return AuthError(fmt::format(
         "{}: \"Expiration\" is not an ISO 8601 time such as 2025-01-01T00:00:00Z", what));
@@ -975,68 +977,5 @@ Result<Credentials> ParseMetadataCredentials(std::string_view json, std::string 
   return c;
 }
 
-bool ParseIso8601(std::string_view s, std::chrono::system_clock::time_point* out) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM|+HHMM|-HHMM)
-  auto digits = [&](size_t pos, size_t n, int* value) {
-    if (pos + n > s.size()) return false;
-    int v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      v = v * 10 + (s[i] - '0');
-    }
-    *value = v;
-    return true;
-  };
-  int year, month, day, hour, minute, second;
-  if (!digits(0, 4, &year) || s.size() < 19 || s[4] != '-' || !digits(5, 2, &month) ||
-      s[7] != '-' || !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
-      !digits(11, 2, &hour) || s[13] != ':' || !digits(14, 2, &minute) || s[16] != ':' ||
-      !digits(17, 2, &second)) {
-    return false;
-  }
-  size_t pos = 19;
-  std::chrono::nanoseconds fraction{0};
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    const size_t start = pos;
-    int64_t ns = 0;
-    int scale = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
-      if (scale < 9) {
-        ns = ns * 10 + (s[pos] - '0');
-        ++scale;
-      }
-      ++pos;
-    }
-    if (pos == start) return false;
-    for (; scale < 9; ++scale) ns *= 10;
-    fraction = std::chrono::nanoseconds(ns);
-  }
-  int offset_minutes = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    const int sign = s[pos] == '-' ? -1 : 1;
-    int oh, om;
-    if (!digits(pos + 1, 2, &oh)) return false;
-    size_t mpos = pos + 3;
-    if (mpos < s.size() && s[mpos] == ':') ++mpos;
-    if (!digits(mpos, 2, &om) || oh > 23 || om > 59) return false;
-    offset_minutes = sign * (oh * 60 + om);
-    pos = mpos + 2;
-  } else {
-    return false;  // a time without a zone is ambiguous
-  }
-  if (pos != s.size()) return false;
-
-  using namespace std::chrono;
-  const year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
-                           std::chrono::day(static_cast<unsigned>(day))};
-  if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return false;
-  const sys_time<nanoseconds> t = sys_days(ymd) + hours(hour) + minutes(minute) +
-                                  seconds(second) + fraction - minutes(offset_minutes);
-  *out = time_point_cast<system_clock::duration>(t);
-  return true;
-}
 
 }  // namespace s3m::s3

@@ -96,8 +96,6 @@ Result<Credentials> ParseCredentialProcessOutput(std::string_view json, std::str
 // "Code" is optional (ECS omits it) but must be "Success" when present.
 Result<Credentials> ParseMetadataCredentials(std::string_view json, std::string source);
 
-// Parses an ISO 8601 UTC time as AWS writes it: "2025-01-01T00:00:00Z", with
-// optional fractional seconds and a "Z" or "+HH:MM"/"-HH:MM" offset.
-bool ParseIso8601(std::string_view text, std::chrono::system_clock::time_point* out);
+
 
 }  // namespace s3m::s3

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/time_format.h"
 #include "s3/types.h"
 
 namespace s3m::s3 {
@@ -253,20 +254,7 @@ Result<S3ErrorDocument> ParseErrorDocument(std::string_view xml);
 // name, stray text) is a kTransient error naming the header.
 Result<RestoreStatus> ParseRestoreHeader(std::string_view value);
 
-// An HTTP date (RFC 7231 §7.1.1.1): IMF-fixdate "Fri, 21 Dec 2012 00:00:00 GMT"
-// (a one-digit day is tolerated), and the obsolete RFC 850
-// "Friday, 21-Dec-12 00:00:00 GMT" and asctime "Fri Dec 21 00:00:00 2012" forms
-// that recipients must accept. Leading and trailing spaces are ignored. The
-// day name is checked for spelling, not against the date. Returns nullopt for
-// anything else, including impossible dates (31 Apr, 29 Feb 2023, 24:00:00).
-// Locale-independent.
-std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_view text);
-
-// An ISO 8601 / RFC 3339 timestamp as S3 writes them: "2009-10-12T17:50:30.000Z",
-// with or without fractional seconds (up to nanoseconds), with "Z" or a numeric
-// offset ("2019-12-11T23:32:47+00:00"). A zone is required. Returns nullopt for
-// anything else. Locale-independent.
-std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_view text);
+// Dates in S3 replies are parsed with ParseHttpDate / ParseIso8601 from core/time_format.h.
 
 // ---------------------------------------------------------------------------
 // Builders

@@ -281,41 +281,6 @@ void ExpectNoSecrets(const std::string& text) {
 // ---------------------------------------------------------------------------
 // Pure parsers.
 
-TEST(ParseIso8601Test, Table) {
-  using namespace std::chrono;
-  const auto base = sys_days{year{2025} / 3 / 4} + 5h + 6min + 7s;
-  struct Case {
-    const char* text;
-    system_clock::time_point want;
-  } ok[] = {
-      {"2025-03-04T05:06:07Z", base},
-      {"2025-03-04t05:06:07z", base},
-      {"2025-03-04T05:06:07.250Z", base + 250ms},
-      {"2025-03-04T05:06:07.123456789Z", base + 123456789ns},
-      {"2025-03-04T07:06:07+02:00", base},
-      {"2025-03-04T04:36:07-0030", base},
-  };
-  for (const Case& c : ok) {
-    system_clock::time_point t;
-    EXPECT_TRUE(ParseIso8601(c.text, &t)) << c.text;
-    EXPECT_EQ(t, c.want) << c.text;
-  }
-  const char* bad[] = {"",
-                       "2025-03-04",
-                       "2025-03-04T05:06:07",  // no zone
-                       "2025-03-04 05:06:07Z",
-                       "2025-02-30T05:06:07Z",
-                       "2025-03-04T25:06:07Z",
-                       "2025-03-04T05:06:07.Z",
-                       "2025-03-04T05:06:07Zjunk",
-                       "2025-03-04T05:06:07+2",
-                       "Tue, 04 Mar 2025 05:06:07 GMT"};
-  for (const char* b : bad) {
-    system_clock::time_point t;
-    EXPECT_FALSE(ParseIso8601(b, &t)) << b;
-  }
-}
-
 TEST(ParseCredentialProcessOutputTest, FullAndMinimal) {
   Result<Credentials> full =
       ParseCredentialProcessOutput(ProcessJson(kKeyId, "2030-01-01T01:00:00Z"), "proc");
