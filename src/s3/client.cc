@@ -438,7 +438,19 @@ Result<ObjectMetadata> S3Client::HeadObject(const HeadObjectRequest& req) {
   if (req.checksum_mode) r.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
   if (!req.if_match.empty()) r.headers.emplace_back("If-Match", Quoted(req.if_match));
   S3M_ASSIGN_OR_RETURN(HttpResponse res, Send(r));
-  return ParseObjectMetadata(res);
+  ObjectMetadata meta = ParseObjectMetadata(res);
+  // AWS sends x-amz-mp-parts-count for every partNumber request on a multipart
+  // object. A server that ignored partNumber (s3rver 3.7.1) answers with the
+  // whole object's length, which would be taken for part 1's.
+  if (req.part_number > 0 && meta.parts_count == 0) {
+    ErrorContext ctx = ErrorContext::ForObject(r.operation, r.bucket, r.key);
+    ctx.version_id = r.version_id;
+    return Status::Error(ErrorKind::kUnsupported,
+                         "the server ignored partNumber (no x-amz-mp-parts-count in the reply), "
+                         "or the object is not a multipart upload",
+                         ctx);
+  }
+  return meta;
 }
 
 Result<ObjectMetadata> S3Client::GetObject(const GetObjectRequest& req, const BodySink& sink) {
@@ -521,8 +533,19 @@ Result<DeleteObjectsResult> S3Client::DeleteObjects(const std::string& bucket,
   // S3 requires Content-MD5 (or an x-amz-checksum-*) on DeleteObjects.
   r.headers = {{"Content-MD5", ContentMd5(body)}, {"Content-Type", "application/xml"}};
   r.body = body;
-  S3M_ASSIGN_OR_RETURN(HttpResponse res, Send(r));
-  return ParseDeleteObjectsResult(res.body);
+  auto res = Send(r);
+  const bool conditional = std::any_of(entries.begin(), entries.end(),
+                                       [](const DeleteObjectsEntry& e) { return !e.etag.empty(); });
+  if (!res.ok() && conditional && res.status().context().s3_code == "MalformedXML") {
+    // Swift 2.30's s3api validates the request against a schema without
+    // <ETag>: tell the caller to fall back rather than fail the batch.
+    return Status::Error(ErrorKind::kUnsupported,
+                         "the server rejects per-object ETag conditions in DeleteObjects "
+                         "(MalformedXML)",
+                         res.status().context());
+  }
+  if (!res.ok()) return res.status();
+  return ParseDeleteObjectsResult(res->body);
 }
 
 Result<RestoreOutcome> S3Client::RestoreObject(const RestoreObjectRequest& req) {

@@ -32,6 +32,9 @@ class ObjectStore {
   virtual Result<ListObjectsV2Page> ListObjectsV2(const ListObjectsV2Request& request) = 0;
   virtual Result<ListObjectVersionsPage> ListObjectVersions(
       const ListObjectVersionsRequest& request) = 0;
+  // With part_number > 0 (multipart objects only), the reply describes that
+  // part; a reply without a parts count is refused as kUnsupported, since a
+  // server that ignores partNumber describes the whole object instead.
   virtual Result<ObjectMetadata> HeadObject(const HeadObjectRequest& request) = 0;
   // Streams the body into `sink`. A failure after some bytes reached the sink
   // is returned, not retried (the sink cannot take bytes twice): the caller
@@ -42,7 +45,8 @@ class ObjectStore {
   // --- Destructive (only the engine's delete gate may call these) ----------
   virtual Result<DeleteObjectResult> DeleteObject(const DeleteObjectRequest& request) = 0;
   // At most 1000 entries. Per-entry failures (e.g. PreconditionFailed) are in
-  // the result, not in the status.
+  // the result, not in the status. kUnsupported when the server refuses
+  // entries carrying an ETag condition (Swift 2.30).
   virtual Result<DeleteObjectsResult> DeleteObjects(
       const std::string& bucket, const std::vector<DeleteObjectsEntry>& entries) = 0;
 

@@ -346,6 +346,93 @@ TEST_P(ClientIntegrationTest, DeleteObjectRemovesTheObject) {
   EXPECT_EQ(client_->HeadObject(head).status().kind(), ErrorKind::kNotFound);
 }
 
+// Conditional deletes (PRODUCT.md §5.2). Servers that ignore If-Match on
+// DELETE are recorded as such: the engine must HEAD before deleting there.
+TEST_P(ClientIntegrationTest, ConditionalDeleteObeysIfMatchWhereSupported) {
+  const std::string bucket = NewBucket("conddel");
+  auto put = Put(bucket, "precious", "keep me");
+  s3::DeleteObjectRequest del;
+  del.bucket = bucket;
+  del.key = "precious";
+  del.if_match = "0123456789abcdef0123456789abcdef";  // not its ETag
+  auto r = client_->DeleteObject(del);
+  s3::HeadObjectRequest head;
+  head.bucket = bucket;
+  head.key = "precious";
+  if (server_.honours_conditional_delete) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().kind(), ErrorKind::kPreconditionFailed) << r.status().ToString();
+    ASSERT_TRUE(client_->HeadObject(head).ok()) << "the object must still be there";
+    del.if_match = put.etag;
+    auto ok = client_->DeleteObject(del);
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  } else {
+    EXPECT_TRUE(r.ok()) << r.status().ToString();  // the header was ignored
+  }
+  EXPECT_EQ(client_->HeadObject(head).status().kind(), ErrorKind::kNotFound);
+}
+
+TEST_P(ClientIntegrationTest, DeleteObjectsWithEtagsDeletesOnlyMatchingEntries) {
+  const std::string bucket = NewBucket("condbatch");
+  auto a = Put(bucket, "a", "alpha");
+  Put(bucket, "b", "beta");
+  auto result = client_->DeleteObjects(
+      bucket, {{"a", "", a.etag}, {"b", "", "0123456789abcdef0123456789abcdef"}});
+  s3::HeadObjectRequest head;
+  head.bucket = bucket;
+  head.key = "b";
+  using BatchEtags = TestServer::BatchEtags;
+  if (server_.batch_delete_etags == BatchEtags::kRejected) {
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().kind(), ErrorKind::kUnsupported) << result.status().ToString();
+    EXPECT_TRUE(client_->HeadObject(head).ok());
+    return;
+  }
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::set<std::string> deleted;
+  for (const auto& d : result->deleted) deleted.insert(d.key);
+  if (server_.batch_delete_etags == BatchEtags::kHonoured) {
+    EXPECT_EQ(deleted, std::set<std::string>{"a"});
+    ASSERT_EQ(result->errors.size(), 1u);
+    EXPECT_EQ(result->errors[0].key, "b");
+    EXPECT_EQ(result->errors[0].code, "PreconditionFailed");
+    EXPECT_TRUE(client_->HeadObject(head).ok()) << "b must survive a mismatched ETag";
+  } else {
+    EXPECT_EQ(deleted, (std::set<std::string>{"a", "b"}));  // the ETags were ignored
+    EXPECT_EQ(client_->HeadObject(head).status().kind(), ErrorKind::kNotFound);
+  }
+}
+
+TEST_P(ClientIntegrationTest, HeadObjectPartNumberGivesPartLengthOrUnsupported) {
+  const std::string bucket = NewBucket("parts");
+  s3::CreateMultipartUploadRequest create;
+  create.bucket = bucket;
+  create.key = "two parts";
+  auto upload = client_->CreateMultipartUpload(create);
+  ASSERT_TRUE(upload.ok()) << upload.status().ToString();
+  std::vector<s3::CompletedPart> parts;
+  for (int n = 1; n <= 2; ++n) {
+    auto p = client_->UploadPart(bucket, "two parts", *upload, n,
+                                 std::string(n == 1 ? 5 << 20 : 1000, 'p'), "");
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    parts.push_back(*p);
+  }
+  ASSERT_TRUE(client_->CompleteMultipartUpload(bucket, "two parts", *upload, parts, "").ok());
+  s3::HeadObjectRequest head;
+  head.bucket = bucket;
+  head.key = "two parts";
+  head.part_number = 1;
+  auto meta = client_->HeadObject(head);
+  if (server_.supports_part_number) {
+    ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+    EXPECT_EQ(meta->content_length, 5u << 20);
+    EXPECT_EQ(meta->parts_count, 2);
+  } else {
+    ASSERT_FALSE(meta.ok());
+    EXPECT_EQ(meta.status().kind(), ErrorKind::kUnsupported) << meta.status().ToString();
+  }
+}
+
 TEST_P(ClientIntegrationTest, UserMetadataAndContentTypeComeBackOnHead) {
   const std::string bucket = NewBucket("meta");
   s3::PutObjectRequest put;

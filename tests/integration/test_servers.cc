@@ -53,6 +53,13 @@ std::vector<TestServer> ConfiguredServers() {
       s.single_byte_ranges = false;
       s.supports_abort_multipart = false;
       s.honours_if_match = false;
+      s.honours_conditional_delete = false;
+      s.batch_delete_etags = TestServer::BatchEtags::kIgnored;
+      s.supports_part_number = false;
+    }
+    if (name == "swift") {
+      s.supports_part_number = false;  // 405 to HeadObject?partNumber
+      s.batch_delete_etags = TestServer::BatchEtags::kRejected;
     }
     servers.push_back(s);
   }

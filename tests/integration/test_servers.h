@@ -25,6 +25,12 @@ struct TestServer {
   bool single_byte_ranges = true;       // s3rver answers bytes=0-0 with the whole object
   bool supports_abort_multipart = true; // s3rver answers 405
   bool honours_if_match = true;         // s3rver ignores If-Match
+  bool honours_conditional_delete = true;  // If-Match on DeleteObject
+  // <ETag> entries in DeleteObjects: AWS honours them, s3rver ignores them,
+  // Swift 2.30 rejects the request as MalformedXML.
+  enum class BatchEtags { kHonoured, kIgnored, kRejected };
+  BatchEtags batch_delete_etags = BatchEtags::kHonoured;
+  bool supports_part_number = true;     // HeadObject?partNumber (Swift 2.30: 405)
 };
 
 // gtest prints test parameters; show the server's name, not its bytes.
