@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # Configures and builds s3migrate and its tests.
 #
-#   scripts/build.sh [BUILD_DIR] [--sanitize]
+#   scripts/build.sh [BUILD_DIR] [--sanitize | --sanitize=thread]
 #
-# BUILD_DIR defaults to build/ (build-asan/ with --sanitize). --sanitize builds
-# with AddressSanitizer + UndefinedBehaviorSanitizer. Uses every core the
-# machine has, at most 2 per the CI budget unless S3M_JOBS says otherwise.
+# BUILD_DIR defaults to build/ (build-asan/ with --sanitize, build-tsan/ with
+# --sanitize=thread). --sanitize builds with AddressSanitizer +
+# UndefinedBehaviorSanitizer, --sanitize=thread with ThreadSanitizer. Uses
+# every core the machine has unless S3M_JOBS says otherwise.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 build_dir="" sanitize=OFF
 for arg in "$@"; do
   case "$arg" in
-    --sanitize) sanitize=ON ;;
+    --sanitize) sanitize=address ;;
+    --sanitize=thread) sanitize=thread ;;
     -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
     *) build_dir="$arg" ;;
   esac
 done
 if [[ -z "$build_dir" ]]; then
   build_dir="$root/build"
-  [[ "$sanitize" == ON ]] && build_dir="$root/build-asan"
+  [[ "$sanitize" == address ]] && build_dir="$root/build-asan"
+  [[ "$sanitize" == thread ]] && build_dir="$root/build-tsan"
 fi
 jobs="${S3M_JOBS:-$(nproc)}"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything s3migrate needs to build and to run its tests on a fresh
 # Debian 12 (bookworm) machine: the C++ toolchain and libraries, the real S3
-# test servers (OpenStack Swift 2.30 with s3api, s3rver via npm) and the AWS CLI
-# used to cross-check them.
+# test servers (OpenStack Swift 2.30 with s3api, s3rver via npm), and the AWS CLI
+# and rclone used to cross-check them and the S3 emulator (tools/s3emu, built
+# from this repository).
 #
 # Idempotent and fast when there is nothing to do: only packages that are not
 # installed yet are passed to apt-get, `apt-get update` only runs when something
@@ -42,6 +43,8 @@ packages=(
   python3 swift swift-proxy swift-account swift-container swift-object memcached
   # Debian's AWS CLI v2 (/usr/bin/aws), used to cross-check the test servers
   awscli
+  # rclone, a second third-party client the S3 emulator's tests drive
+  rclone
 )
 
 # Node.js runs s3rver. Machines that already have a node (e.g. NodeSource's,
@@ -96,7 +99,7 @@ else
 fi
 
 # --- sanity checks -----------------------------------------------------------
-for cmd in cmake ninja /usr/bin/aws /usr/bin/python3 /usr/bin/memcached \
+for cmd in cmake ninja /usr/bin/aws rclone /usr/bin/python3 /usr/bin/memcached \
            swift-ring-builder swift-proxy-server swift-account-server \
            swift-container-server swift-object-server; do
   command -v "$cmd" >/dev/null 2>&1 || { log "missing after install: $cmd"; exit 1; }

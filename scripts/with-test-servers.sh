@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Runs a command with real S3-compatible test servers started on 127.0.0.1.
 #
-#   scripts/with-test-servers.sh [--s3rver] [--swift] -- CMD [ARGS...]
+#   scripts/with-test-servers.sh [--s3rver] [--swift] [--s3emu] -- CMD [ARGS...]
 #
-# With no server flag both servers are started (in parallel). For each started
+# With no server flag every server is started (in parallel). For each started
 # server the command sees (ports are picked free at start):
 #
 #   S3M_TEST_S3RVER_ENDPOINT=http://127.0.0.1:PORT   S3M_TEST_S3RVER_REGION=us-east-1
 #   S3M_TEST_S3RVER_ACCESS_KEY=S3RVER                S3M_TEST_S3RVER_SECRET_KEY=S3RVER
 #   S3M_TEST_SWIFT_ENDPOINT=http://127.0.0.1:PORT    S3M_TEST_SWIFT_REGION=us-east-1
 #   S3M_TEST_SWIFT_ACCESS_KEY=test:tester            S3M_TEST_SWIFT_SECRET_KEY=testing
+#   S3M_TEST_S3EMU_ENDPOINT=http://127.0.0.1:PORT    S3M_TEST_S3EMU_REGION=us-east-1
+#   S3M_TEST_S3EMU_ACCESS_KEY=s3emu-test             S3M_TEST_S3EMU_SECRET_KEY=s3emu-test-secret
+#   S3M_TEST_S3EMU_ADMIN=http://127.0.0.1:PORT/_s3emu (the emulator's admin API)
+#
+# s3emu is this repository's emulator (tools/s3emu): it must be built first
+# (scripts/build.sh), or named by S3M_S3EMU_BIN.
 #
 # plus S3M_TEST_SERVERS_DIR, the temp dir holding every server's data, config
 # and log (<dir>/<server>/*.log). All servers are stopped and the dir removed
@@ -33,15 +39,16 @@ scripts_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$scripts_dir/.." && pwd)"
 
 usage() {
-  echo "usage: $0 [--s3rver] [--swift] -- CMD [ARGS...]" >&2
+  echo "usage: $0 [--s3rver] [--swift] [--s3emu] -- CMD [ARGS...]" >&2
   exit 2
 }
 
-want_s3rver=0 want_swift=0
+want_s3rver=0 want_swift=0 want_s3emu=0
 while (($# > 0)); do
   case "$1" in
     --s3rver) want_s3rver=1 ;;
     --swift) want_swift=1 ;;
+    --s3emu) want_s3emu=1 ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) echo "with-test-servers: unknown argument: $1" >&2; usage ;;
@@ -49,7 +56,9 @@ while (($# > 0)); do
   shift
 done
 (($# > 0)) || usage
-if ((want_s3rver == 0 && want_swift == 0)); then want_s3rver=1 want_swift=1; fi
+if ((want_s3rver == 0 && want_swift == 0 && want_s3emu == 0)); then
+  want_s3rver=1 want_swift=1 want_s3emu=1
+fi
 
 # ---------------------------------------------------------------------------
 # Helpers shared by scripts/test-servers/*.sh
@@ -215,6 +224,7 @@ export S3M_TEST_SERVERS_DIR="$state_dir"
 servers=()
 ((want_s3rver)) && servers+=(s3rver)
 ((want_swift)) && servers+=(swift)
+((want_s3emu)) && servers+=(s3emu)
 
 start_us="${EPOCHREALTIME//[.,]/}"
 for server in "${servers[@]}"; do

@@ -7,6 +7,11 @@
 
 #include "cli/context.h"
 #include "cli/ls_command.h"
+#include "cli/rescan_command.h"
+#include "cli/reset_command.h"
+#include "cli/retry_command.h"
+#include "cli/scan_command.h"
+#include "cli/status_command.h"
 #include "s3m_version.h"
 
 namespace s3m::cli {
@@ -53,12 +58,24 @@ int RunCli(int argc, char** argv) {
       "Examples:\n"
       "  s3migrate ls                                   # buckets these credentials can see\n"
       "  s3migrate --endpoint-url http://127.0.0.1:9000 ls -r photos\n"
+      "  s3migrate scan                                 # inventory every bucket\n"
+      "  s3migrate status                               # totals, states, Glacier, costs\n"
       "\n"
       "Exit codes: 0 done, 1 objects in error, 2 usage or configuration error,\n"
       "            3 fatal runtime error, 130 interrupted (state saved, resumable).");
 
   LsOptions ls_options;
   CLI::App* ls = AddLsCommand(app, ls_options);
+  ScanCommandOptions scan_options;
+  CLI::App* scan = AddScanCommand(app, scan_options);
+  ScanCommandOptions rescan_options;
+  CLI::App* rescan = AddRescanCommand(app, rescan_options);
+  StatusOptions status_options;
+  CLI::App* status = AddStatusCommand(app, status_options);
+  ResetOptions reset_options;
+  CLI::App* reset = AddResetCommand(app, reset_options);
+  RetryOptions retry_options;
+  CLI::App* retry = AddRetryCommand(app, retry_options);
 
   try {
     app.parse(argc, argv);
@@ -77,6 +94,11 @@ int RunCli(int argc, char** argv) {
   std::signal(SIGTERM, OnInterrupt);
 
   if (ls->parsed()) return RunLsCommand(ls_options, **ctx);
+  if (scan->parsed()) return RunScanCommand(scan_options, **ctx);
+  if (rescan->parsed()) return RunRescanCommand(rescan_options, **ctx);
+  if (status->parsed()) return RunStatusCommand(status_options, **ctx);
+  if (reset->parsed()) return RunResetCommand(reset_options, **ctx);
+  if (retry->parsed()) return RunRetryCommand(retry_options, **ctx);
   return kExitUsage;
 }
 

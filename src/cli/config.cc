@@ -24,6 +24,35 @@ std::string Where(const toml::node& node) {
   return src.begin.line > 0 ? fmt::format("line {}: ", src.begin.line) : "";
 }
 
+// [prices]
+// glacier_standard_per_gb = 0.0099    # USD; any key of store::PriceFields()
+Status LoadPrices(const std::string& path, const toml::table& root, store::PriceTable& prices) {
+  const toml::node* node = root.get("prices");
+  if (node == nullptr) return Status::Ok();
+  const toml::table* table = node->as_table();
+  if (table == nullptr) {
+    return ConfigError(path, fmt::format("{}\"prices\" must be a table: [prices]", Where(*node)));
+  }
+  for (const auto& [key, value] : *table) {
+    const auto& fields = store::PriceFields();
+    auto field = std::find_if(fields.begin(), fields.end(),
+                              [&](const store::PriceField& f) { return key.str() == f.name; });
+    if (field == fields.end()) {
+      std::string known;
+      for (const auto& f : fields) known += (known.empty() ? "" : ", ") + std::string(f.name);
+      return ConfigError(path, fmt::format("{}unknown price \"{}\" in [prices] (known: {})",
+                                           Where(value), key.str(), known));
+    }
+    const std::optional<double> number = value.value<double>();
+    if (!value.is_number() || !number || *number < 0) {
+      return ConfigError(path, fmt::format("{}prices.{} must be a number of US dollars, 0 or more",
+                                           Where(value), key.str()));
+    }
+    prices.*(field->member) = *number;
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<uint64_t> ParseByteSize(std::string_view text) {
@@ -74,7 +103,7 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
       "local_base_path", "glacier_restore_days", "glacier_restore_tier", "restore_poll_interval",
       "progress_update_interval", "verification_method", "max_glacier_restores",
       "download_chunk_size", "concurrency", "delete_after_verify", "state_db", "endpoint_url",
-      "region", "profile", "path_style", "log_level", "include", "exclude"};
+      "region", "profile", "path_style", "log_level", "include", "exclude", "prices"};
   for (const auto& [key, node] : table) {
     if (!kKnownKeys.count(std::string(key.str()))) {
       return ConfigError(path, fmt::format("{}unknown setting \"{}\" (known: local_base_path, "
@@ -83,7 +112,7 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
                                            "verification_method, max_glacier_restores, "
                                            "download_chunk_size, concurrency, "
                                            "delete_after_verify, state_db, endpoint_url, region, "
-                                           "profile, path_style, log_level, include, exclude)",
+                                           "profile, path_style, log_level, include, exclude, [prices])",
                                            Where(node), key.str()));
     }
   }
@@ -174,6 +203,7 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
   S3M_RETURN_IF_ERROR(get_string("log_level", settings.log_level));
   S3M_RETURN_IF_ERROR(get_string_list("include", settings.include));
   S3M_RETURN_IF_ERROR(get_string_list("exclude", settings.exclude));
+  S3M_RETURN_IF_ERROR(LoadPrices(path, table, settings.prices));
   settings.config_file = path;
   return Status::Ok();
 }

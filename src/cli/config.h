@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/cost.h"
 
 namespace s3m::cli {
 
@@ -35,6 +36,10 @@ struct Settings {
   std::string log_level = "warn";
   std::vector<std::string> include;  // bucket or bucket/key glob patterns
   std::vector<std::string> exclude;
+
+  // [prices]: the cost estimate of `status` (defaults: AWS us-east-1 list
+  // prices, see store/cost.h).
+  store::PriceTable prices;
 
   std::string config_file;  // the file the settings came from, "" for none
 };

@@ -1,0 +1,37 @@
+// What the commands on the state database (scan, rescan, status, reset,
+// retry, and later migrate) share: opening it the right way, and printing
+// counts and sizes the way the progress block does.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "cli/context.h"
+#include "store/state_store.h"
+
+namespace s3m::cli {
+
+// Opens settings().state_db for a command that changes it: takes the writer
+// lock (refusing at once, naming the holder, when another command has it),
+// creates or upgrades the schema.
+Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(
+    const CommandContext& ctx, const std::string& command,
+    store::Synchronous synchronous = store::Synchronous::kFull);
+
+// Opens it for reading only; works while a writer runs.
+Result<std::unique_ptr<store::StateStore>> OpenStateForReading(const CommandContext& ctx);
+
+// "1,234,567"
+std::string FormatCount(int64_t n);
+// "156.78 GB" (GB = 2^30 bytes, as AWS bills), "12.5 MB", "512 B"
+std::string FormatBytes(int64_t bytes);
+// "$1,234.57", "$0.0012" (small amounts keep significant digits), "< $0.0001"
+std::string FormatUsd(double dollars);
+// "s3://bucket/key" with the key made printable (see PrintableKey)
+std::string ObjectUrl(const std::string& bucket, const std::string& key = {});
+
+// Reports `status` and returns its exit code.
+int FailCommand(const Status& status);
+
+}  // namespace s3m::cli

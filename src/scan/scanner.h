@@ -1,0 +1,117 @@
+// The scanner: lists buckets through s3::ObjectStore and records every
+// current object in the state database (scan and rescan, issue 4).
+//
+// Shape of a run:
+//
+//   lister threads (one bucket each, `parallel_buckets` at a time)
+//     region -> versioning -> StartListing (resume position) -> pages ...
+//          │  bounded queue of pages (memory independent of object count)
+//          ▼
+//   writer (the calling thread): one transaction per page holding its rows
+//   AND the position after it, so an interrupted scan resumes exactly; the
+//   last page's transaction also marks the bucket complete and, on a full
+//   listing, marks objects it never saw as gone.
+//
+// A listing that fails (an error after retries, a server that repeats a
+// continuation token) marks only its bucket 'failed', keeping the last
+// committed position; other buckets go on. Nothing here ever marks a bucket
+// complete unless its last page arrived (PRODUCT.md §5.7).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "s3/object_store.h"
+#include "scan/filter.h"
+#include "store/state_store.h"
+
+namespace s3m::scan {
+
+enum class ScanMode {
+  kScan,    // inventory: complete buckets are skipped, interrupted ones resumed
+  kRescan,  // list again: new, changed and removed objects are caught
+};
+
+struct ScanOptions {
+  ScanMode mode = ScanMode::kScan;
+  // Buckets to list; empty = every bucket the credentials can list
+  // (ListBuckets), narrowed by `filter`.
+  std::vector<std::string> buckets;
+  ScanFilter filter;
+  int parallel_buckets = 4;
+  int max_keys = 1000;  // per listing page
+  // Set (e.g. by SIGINT) to stop: listers stop after their current page, the
+  // pages already listed are committed, buckets stay resumable.
+  const std::atomic<bool>* cancelled = nullptr;
+};
+
+enum class BucketOutcome {
+  kComplete,     // listed to the end this run
+  kSkipped,      // scan: already complete (use rescan to list it again)
+  kFailed,       // listing failed; resumable from its committed position
+  kInterrupted,  // stopped by `cancelled`; resumable
+};
+
+struct BucketScanResult {
+  std::string bucket;
+  BucketOutcome outcome = BucketOutcome::kComplete;
+  std::string region;
+  std::string versioning;
+  bool resumed = false;            // continued an interrupted listing
+  bool gone_detection = true;      // false when key filters applied
+  store::PageOutcome counts;       // what this run's pages did
+  int64_t objects_listed = 0;      // current objects listed this run (after filters)
+  int64_t bytes_listed = 0;
+  int64_t noncurrent_versions = 0;
+  int64_t delete_markers = 0;
+  Status error;                    // for kFailed
+};
+
+struct ScanReport {
+  std::vector<BucketScanResult> buckets;
+  int64_t objects_listed = 0;
+  double seconds = 0;
+  bool interrupted = false;
+  int failed() const;
+};
+
+// Callbacks run on the thread that called Scanner::Run, between transactions.
+class ScanObserver {
+ public:
+  virtual ~ScanObserver() = default;
+  virtual void OnPage(const std::string& bucket, int64_t objects_in_page, int64_t objects_total) {
+    (void)bucket, (void)objects_in_page, (void)objects_total;
+  }
+  virtual void OnBucketDone(const BucketScanResult& result) { (void)result; }
+};
+
+class Scanner {
+ public:
+  // `objects` and `state` must outlive the scanner; `state` is used only from
+  // the thread calling Run (listers hand it their requests through Run).
+  Scanner(s3::ObjectStore& objects, store::StateStore& state, ScanOptions options);
+
+  // Lists every selected bucket. A bucket's failure is in its result; the
+  // returned Status is an error only when the run itself could not go on
+  // (the database failed, or the bucket list could not be read).
+  Result<ScanReport> Run(ScanObserver* observer = nullptr);
+
+ private:
+  s3::ObjectStore& objects_;
+  store::StateStore& state_;
+  ScanOptions options_;
+};
+
+// True when a page starting at `first` went back before the previous page's
+// last key (in both UTF-8 and UTF-16 order; `allow_equal` for version
+// listings, where one key's versions may span pages). Pure; unit-tested.
+bool ListingWentBack(std::string_view previous_last, std::string_view first, bool allow_equal);
+
+// Converts listing entries into database rows (pure; unit-tested).
+store::ListedObject ListedFromSummary(const s3::ObjectSummary& summary);
+store::ListedObject ListedFromVersion(const s3::ObjectVersion& version);
+
+}  // namespace s3m::scan

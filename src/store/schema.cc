@@ -1,0 +1,250 @@
+#include "store/schema.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/clock.h"
+#include "s3m_version.h"
+#include "store/timestamp.h"
+
+namespace s3m::store {
+
+// Column meanings are documented in README.md ("The state database").
+const std::string_view kCreateSchemaSql = R"sql(
+CREATE TABLE buckets (
+  name                 TEXT PRIMARY KEY,
+  region               TEXT NOT NULL DEFAULT '',
+  versioning           TEXT NOT NULL DEFAULT '',
+  listing_api          TEXT NOT NULL DEFAULT '',
+  scan_state           TEXT NOT NULL DEFAULT 'pending'
+                       CHECK (scan_state IN ('pending', 'listing', 'complete', 'failed')),
+  scan_generation      INTEGER NOT NULL DEFAULT 0,
+  continuation_token   TEXT NOT NULL DEFAULT '',
+  version_id_marker    TEXT NOT NULL DEFAULT '',
+  last_key             TEXT NOT NULL DEFAULT '',
+  scan_filter          TEXT NOT NULL DEFAULT '',
+  scan_started_at      TEXT,
+  scan_completed_at    TEXT,
+  listed_objects       INTEGER NOT NULL DEFAULT 0,
+  listed_bytes         INTEGER NOT NULL DEFAULT 0,
+  noncurrent_versions  INTEGER NOT NULL DEFAULT 0,
+  noncurrent_bytes     INTEGER NOT NULL DEFAULT 0,
+  delete_markers       INTEGER NOT NULL DEFAULT 0,
+  last_error           TEXT,
+  updated_at           TEXT NOT NULL
+);
+
+CREATE TABLE files (
+  id                    INTEGER PRIMARY KEY,
+  bucket                TEXT NOT NULL,
+  key                   TEXT NOT NULL,
+  version_id            TEXT NOT NULL DEFAULT '',
+  is_latest             INTEGER NOT NULL DEFAULT 1,
+  size                  INTEGER NOT NULL DEFAULT 0,
+  etag                  TEXT NOT NULL DEFAULT '',
+  storage_class         TEXT NOT NULL DEFAULT 'STANDARD',
+  archived              INTEGER NOT NULL DEFAULT 0,
+  last_modified         TEXT NOT NULL DEFAULT '',
+  checksum_algorithm    TEXT NOT NULL DEFAULT '',
+  checksum_type         TEXT NOT NULL DEFAULT '',
+  state                 TEXT NOT NULL DEFAULT 'discovered'
+                        CHECK (state IN ('discovered', 'downloading', 'downloaded', 'verified',
+                                         'deleted', 'glacier_restore_requested',
+                                         'glacier_restoring', 'error')),
+  attempts              INTEGER NOT NULL DEFAULT 0,
+  error_message         TEXT,
+  local_path            TEXT,
+  restore_requested_at  TEXT,
+  restore_tier          TEXT,
+  restore_expiry        TEXT,
+  sse_type              TEXT,
+  content_type          TEXT,
+  user_metadata         TEXT,
+  parts_count           INTEGER,
+  part_size             INTEGER,
+  verified_by           TEXT,
+  verified_at           TEXT,
+  deleted_at            TEXT,
+  previous_etag         TEXT,
+  previous_size         INTEGER,
+  previous_version_id   TEXT,
+  previous_local_path   TEXT,
+  gone_at               TEXT,
+  seen_generation       INTEGER NOT NULL DEFAULT 0,
+  discovered_generation INTEGER NOT NULL DEFAULT 0,
+  created_at            TEXT NOT NULL,
+  updated_at            TEXT NOT NULL,
+  UNIQUE (bucket, key, version_id)
+);
+
+-- The engine's work queues, keyset-paginated by id (every index ends in the
+-- rowid): discovered & readable now, discovered & archived, restores in
+-- flight, downloads to resume, verified awaiting delete, errors for retry.
+CREATE INDEX files_by_state ON files (state, archived);
+
+-- Small partial indexes for what rescan leaves to report.
+CREATE INDEX files_gone ON files (bucket, state) WHERE gone_at IS NOT NULL;
+CREATE INDEX files_with_previous_copy ON files (bucket) WHERE previous_local_path IS NOT NULL;
+
+-- Running totals behind `status`, so that it sums a few hundred rows
+-- instead of reading millions. Rows inserted into `files` are counted by
+-- StateStore in the same transaction (one upsert per group and page, not a
+-- trigger per row: that keeps ingest fast); every UPDATE and DELETE — the
+-- engine's, or a user's own in sqlite3 — is counted by the triggers below.
+-- archived_day is the LastModified date of archived objects ('' otherwise):
+-- the early-deletion estimate needs their age, to the day.
+CREATE TABLE file_totals (
+  bucket        TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  storage_class TEXT NOT NULL,
+  archived      INTEGER NOT NULL,
+  archived_day  TEXT NOT NULL,
+  files         INTEGER NOT NULL,
+  bytes         INTEGER NOT NULL,
+  PRIMARY KEY (bucket, state, storage_class, archived, archived_day)
+) WITHOUT ROWID;
+
+CREATE TRIGGER file_totals_after_delete AFTER DELETE ON files BEGIN
+  UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size
+    WHERE bucket = OLD.bucket AND state = OLD.state AND storage_class = OLD.storage_class
+      AND archived = OLD.archived
+      AND archived_day = CASE WHEN OLD.archived THEN substr(OLD.last_modified, 1, 10) ELSE '' END;
+END;
+
+CREATE TRIGGER file_totals_after_update
+AFTER UPDATE OF bucket, state, storage_class, archived, last_modified, size ON files BEGIN
+  UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size
+    WHERE bucket = OLD.bucket AND state = OLD.state AND storage_class = OLD.storage_class
+      AND archived = OLD.archived
+      AND archived_day = CASE WHEN OLD.archived THEN substr(OLD.last_modified, 1, 10) ELSE '' END;
+  INSERT INTO file_totals VALUES (NEW.bucket, NEW.state, NEW.storage_class, NEW.archived,
+      CASE WHEN NEW.archived THEN substr(NEW.last_modified, 1, 10) ELSE '' END, 1, NEW.size)
+    ON CONFLICT DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
+END;
+)sql";
+
+const std::string_view kCountAllFilesSql = R"sql(
+INSERT INTO file_totals (bucket, state, storage_class, archived, archived_day, files, bytes)
+  SELECT bucket, state, storage_class, archived,
+         CASE WHEN archived THEN substr(last_modified, 1, 10) ELSE '' END, COUNT(*), SUM(size)
+  FROM files GROUP BY 1, 2, 3, 4, 5;
+)sql";
+
+namespace {
+
+Status SchemaError(const Database& db, std::string message) {
+  ErrorContext ctx;
+  ctx.operation = "open database";
+  ctx.path = db.path();
+  return Status::Error(ErrorKind::kFatal, std::move(message), ctx);
+}
+
+Result<std::vector<std::string>> TableNames(Database& db) {
+  return db.QueryStrings("SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                         "name NOT LIKE 'sqlite_%' ORDER BY name");
+}
+
+Result<std::set<std::string>> ColumnNames(Database& db, const std::string& table) {
+  S3M_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                       db.QueryStrings(fmt::format("PRAGMA table_info({})", table), 1));
+  return std::set<std::string>(names.begin(), names.end());
+}
+
+std::string NowText() { return FormatTimestamp(Clock::Real().Now()); }
+
+// Version 1 -> 2: the earlier tool's table becomes today's. Its rows keep
+// their state; a state string it invented becomes 'error' with an
+// explanation. Its buckets are marked 'pending' so the next `scan` lists
+// them again: that tool recorded failed listings as complete (PRODUCT.md §8).
+Status UpgradeFrom1(Database& db) {
+  S3M_ASSIGN_OR_RETURN(std::set<std::string> cols, ColumnNames(db, "files"));
+  for (const char* required : {"bucket", "key", "state"}) {
+    if (!cols.count(required)) {
+      return SchemaError(db, fmt::format("the `files` table has no `{}` column: this is not a "
+                                         "state database of s3migrate or of the earlier tool",
+                                         required));
+    }
+  }
+  auto col = [&](const char* name, const char* fallback) -> std::string {
+    return cols.count(name) ? name : fallback;
+  };
+  const std::string now = NowText();
+  const std::string known =
+      "('discovered', 'downloading', 'downloaded', 'verified', 'deleted', "
+      "'glacier_restore_requested', 'glacier_restoring', 'error')";
+  const std::string storage_class =
+      fmt::format("COALESCE(NULLIF({}, ''), 'STANDARD')", col("storage_class", "NULL"));
+  const std::string copy = fmt::format(
+      "INSERT INTO files (bucket, key, size, etag, storage_class, archived, last_modified, state, "
+      "error_message, local_path, created_at, updated_at) "
+      "SELECT bucket, key, COALESCE({size}, 0), TRIM(COALESCE({etag}, ''), '\"'), {sc}, "
+      "{sc} IN ('GLACIER', 'DEEP_ARCHIVE'), COALESCE({lm}, ''), "
+      "CASE WHEN state IN {known} THEN state ELSE 'error' END, "
+      "CASE WHEN state IN {known} THEN {em} ELSE "
+      "'unknown state ''' || COALESCE(state, 'NULL') || ''' in the earlier tool''s database; "
+      "run `s3migrate reset` for this object' END, "
+      "{lp}, COALESCE({ca}, '{now}'), COALESCE({ua}, '{now}') FROM files_v1",
+      fmt::arg("size", col("size", "NULL")), fmt::arg("etag", col("etag", "NULL")),
+      fmt::arg("sc", storage_class), fmt::arg("lm", col("last_modified", "NULL")),
+      fmt::arg("known", known), fmt::arg("em", col("error_message", "NULL")),
+      fmt::arg("lp", col("local_path", "NULL")), fmt::arg("ca", col("created_at", "NULL")),
+      fmt::arg("ua", col("updated_at", "NULL")), fmt::arg("now", now));
+
+  S3M_RETURN_IF_ERROR(db.Exec("ALTER TABLE files RENAME TO files_v1"));
+  // Indexes of the old table keep their names; drop them so ours can exist.
+  S3M_ASSIGN_OR_RETURN(std::vector<std::string> index_names,
+                       db.QueryStrings("SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                                       "tbl_name = 'files_v1' AND sql IS NOT NULL"));
+  for (const auto& name : index_names) {
+    S3M_RETURN_IF_ERROR(db.Exec(fmt::format("DROP INDEX \"{}\"", name)));
+  }
+  S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
+  S3M_RETURN_IF_ERROR(db.Exec(copy));
+  S3M_RETURN_IF_ERROR(db.Exec(kCountAllFilesSql));
+  S3M_RETURN_IF_ERROR(db.Exec(fmt::format(
+      "INSERT INTO buckets (name, scan_state, updated_at) SELECT DISTINCT bucket, 'pending', '{}' "
+      "FROM files",
+      now)));
+  return db.Exec("DROP TABLE files_v1");
+}
+
+}  // namespace
+
+Result<int> DetectSchemaVersion(Database& db) {
+  S3M_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
+  if (version != 0) return static_cast<int>(version);
+  S3M_ASSIGN_OR_RETURN(std::vector<std::string> tables, TableNames(db));
+  if (tables.empty()) return 0;
+  if (tables == std::vector<std::string>{"files"}) return 1;
+  return SchemaError(db, "this file holds tables that are not an s3migrate state database; "
+                         "check --db (or state_db in the config file)");
+}
+
+Status UpgradeSchema(Database& db) {
+  S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
+  // Read the version inside the write transaction: another process may have
+  // upgraded the file since we last looked.
+  S3M_ASSIGN_OR_RETURN(int version, DetectSchemaVersion(db));
+  if (version == kSchemaVersion) return Status::Ok();  // rolls back the empty transaction
+  if (version > kSchemaVersion) {
+    return SchemaError(
+        db, fmt::format("the state database has schema version {}, newer than this s3migrate {} "
+                        "understands (version {}); it was written by a newer s3migrate: use that "
+                        "one (nothing was changed)",
+                        version, S3M_VERSION, kSchemaVersion));
+  }
+  if (version == 0) {
+    S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
+  } else if (version == 1) {
+    S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
+  } else {
+    return SchemaError(db, fmt::format("unknown schema version {}", version));
+  }
+  S3M_RETURN_IF_ERROR(db.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)));
+  return txn.Commit();
+}
+
+}  // namespace s3m::store

@@ -1,0 +1,40 @@
+// The state database's schema and its versions (PRAGMA user_version).
+//
+//   version 0  an empty file: the current schema is created.
+//   version 1  the earlier Python tool's table, as its guide documents it:
+//              files(bucket, key, size, etag, storage_class, last_modified,
+//              state, local_path, error_message, created_at, updated_at).
+//              That tool never set user_version, so a version-0 file holding
+//              such a `files` table is taken as version 1.
+//   version 2  this schema (kSchemaVersion); see kCreateSchemaSql.
+//
+// Older versions are upgraded in place, in one transaction, by the process
+// holding the WriterLock. A newer version is refused: an older s3migrate must
+// not write rows whose meaning it does not know.
+#pragma once
+
+#include <string_view>
+
+#include "store/sqlite.h"
+
+namespace s3m::store {
+
+inline constexpr int kSchemaVersion = 2;
+
+// Every CREATE statement of the current schema (also printed in README.md).
+extern const std::string_view kCreateSchemaSql;
+
+// Counts every row of `files` into an empty file_totals (after a bulk copy;
+// see kCreateSchemaSql for who keeps the totals otherwise).
+extern const std::string_view kCountAllFilesSql;
+
+// Reads the database's version: 0 (empty), 1 (earlier tool), 2, or higher.
+Result<int> DetectSchemaVersion(Database& db);
+
+// Brings an open read-write database to kSchemaVersion. Fails with kFatal
+// (naming both versions and what to do) when the file is newer than this
+// program, or when a version-0 file holds tables that are not ours.
+// The caller must hold the WriterLock.
+Status UpgradeSchema(Database& db);
+
+}  // namespace s3m::store

@@ -1,0 +1,276 @@
+// StateStore: the state database (PRODUCT.md §3), its only reader and writer.
+//
+// Everything the scanner, the commands and the migration engine persist goes
+// through here as prepared statements in short transactions. One instance
+// belongs to one thread at a time (the scanner funnels all pages through one
+// writer thread); several processes may read the same file while one writes
+// (WAL). A writing process must also hold the WriterLock (writer_lock.h):
+// OpenForWriting() takes it for the life of the StateStore.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <map>
+#include <set>
+#include <tuple>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/file_state.h"
+#include "store/sqlite.h"
+#include "store/timestamp.h"
+#include "store/writer_lock.h"
+
+namespace s3m::store {
+
+// One current object as a listing reported it.
+struct ListedObject {
+  std::string key;
+  std::string version_id;  // "" when listed with ListObjectsV2
+  uint64_t size = 0;
+  std::string etag;  // without quotes
+  std::string storage_class = "STANDARD";
+  std::string last_modified;  // ISO 8601 as listed
+  std::string checksum_algorithm;  // first of ChecksumAlgorithm, "" when none
+  std::string checksum_type;
+  bool restore_in_progress = false;  // RestoreStatus: IsRestoreInProgress
+  std::string restore_expiry;        // RestoreStatus: RestoreExpiryDate, "" when none
+};
+
+// A bucket row ("buckets" table).
+struct BucketRecord {
+  std::string name;
+  std::string region;
+  std::string versioning;   // "", "Enabled", "Suspended"
+  std::string listing_api;  // "ListObjectsV2" or "ListObjectVersions"
+  std::string scan_state;   // "pending", "listing", "complete", "failed"
+  int64_t scan_generation = 0;
+  std::string continuation_token;  // ListObjectsV2 token, or ListObjectVersions key-marker
+  std::string version_id_marker;
+  std::string last_key;
+  std::string scan_filter;
+  std::optional<std::string> scan_started_at;
+  std::optional<std::string> scan_completed_at;
+  int64_t listed_objects = 0;
+  int64_t listed_bytes = 0;
+  int64_t noncurrent_versions = 0;
+  int64_t noncurrent_bytes = 0;
+  int64_t delete_markers = 0;
+  std::optional<std::string> last_error;
+
+  // A listing that stopped part-way (interrupted or failed) and can go on
+  // from its committed position.
+  bool resumable() const {
+    return (scan_state == "listing" || scan_state == "failed") &&
+           (!continuation_token.empty() || !last_key.empty());
+  }
+};
+
+struct StartListingRequest {
+  std::string bucket;
+  std::string region;
+  std::string versioning;
+  std::string listing_api;
+  std::string scan_filter;  // "" when every key is listed
+  // true: begin a new generation even if an interrupted listing could be
+  // resumed (the caller decided its position is no longer valid).
+  bool restart = false;
+};
+
+// One listing page, applied in one transaction together with the position
+// that follows it: after a crash the listing resumes exactly after the last
+// page whose rows are in the database.
+struct ListingPage {
+  std::string bucket;
+  std::vector<ListedObject> objects;
+  std::string next_token;               // continuation token or next key-marker
+  std::string next_version_id_marker;
+  std::string last_key;                 // last key of this page ("" when none)
+  int64_t noncurrent_versions = 0;      // in this page
+  int64_t noncurrent_bytes = 0;
+  int64_t delete_markers = 0;
+  // The listing ends with this page: mark the bucket complete in the same
+  // transaction, and (when detect_gone) mark objects this generation never
+  // listed as gone.
+  bool last_page = false;
+  bool detect_gone = true;
+};
+
+struct PageOutcome {
+  int64_t inserted = 0;     // new objects
+  int64_t changed = 0;      // ETag, size or version changed: back to discovered
+  int64_t reappeared = 0;   // listed again after `deleted` or after being gone
+  int64_t unchanged = 0;
+  // Filled on the last page when detect_gone:
+  int64_t gone_before_download = 0;  // now 'error', gone_at set
+  int64_t gone_after_download = 0;   // downloaded/verified, copy kept, gone_at set
+};
+
+// One row of `files`, as the engine and `reset` need it.
+struct FileRecord {
+  int64_t id = 0;
+  std::string bucket;
+  std::string key;
+  std::string version_id;
+  int64_t size = 0;
+  std::string etag;
+  std::string storage_class;
+  bool archived = false;
+  std::string last_modified;
+  FileState state = FileState::kDiscovered;
+  int64_t attempts = 0;
+  std::optional<std::string> error_message;
+  std::optional<std::string> local_path;
+  std::optional<std::string> restore_expiry;
+  std::optional<std::string> gone_at;
+  std::optional<std::string> previous_etag;
+  std::optional<std::string> previous_local_path;
+};
+
+// Counts and bytes.
+struct Tally {
+  int64_t files = 0;
+  int64_t bytes = 0;
+  void Add(int64_t f, int64_t b) {
+    files += f;
+    bytes += b;
+  }
+};
+
+// One (state, storage class) group of the status query.
+struct StateClassTally {
+  std::string bucket;  // "" in the global summary
+  FileState state = FileState::kDiscovered;
+  std::string storage_class;
+  Tally tally;
+  int64_t get_requests = 0;  // GETs to fetch them: files + bytes / chunk (an upper estimate)
+};
+
+struct EarlyDeletionTally {
+  std::string storage_class;  // "GLACIER" or "DEEP_ARCHIVE"
+  int minimum_days = 0;
+  int64_t young_files = 0;       // stored fewer than minimum_days so far
+  int64_t young_bytes = 0;
+  double remaining_byte_days = 0;  // sum of size * days left until the minimum
+};
+
+struct SummaryOptions {
+  bool by_bucket = false;
+  uint64_t chunk_size = 8ull << 20;  // to count ranged GETs
+  Clock::WallTime now;
+};
+
+// Everything `status` prints, from SQL aggregates only.
+struct Summary {
+  int schema_version = 0;
+  std::vector<BucketRecord> buckets;
+  std::vector<StateClassTally> groups;             // global, by state and storage class
+  std::vector<StateClassTally> bucket_groups;      // with by_bucket, by bucket and state
+  Tally archived_other_discovered;  // e.g. INTELLIGENT_TIERING found archived by the engine
+  std::vector<EarlyDeletionTally> early_deletion;
+  Tally gone_before_download;
+  Tally gone_after_download;
+  Tally previous_copies;  // changed objects whose older local copy is kept
+};
+
+struct RetryOutcome {
+  int64_t retried = 0;
+  int64_t gone_left = 0;  // errors for objects gone from S3, left as they are
+};
+
+enum class OpenMode {
+  kRead,   // reads only; an older schema is upgraded first if no writer holds the lock
+  kWrite,  // takes the WriterLock, creates and upgrades the schema
+};
+
+struct StoreOptions {
+  OpenMode mode = OpenMode::kRead;
+  std::string command = "s3migrate";  // recorded in the lock file
+  Synchronous synchronous = Synchronous::kNormal;
+  Clock* clock = nullptr;  // null = Clock::Real()
+  int busy_timeout_ms = 10000;
+};
+
+class StateStore {
+ public:
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path, const StoreOptions& options);
+  ~StateStore();
+
+  const std::string& path() const { return db_->path(); }
+  Database& database() { return *db_; }
+
+  // --- Buckets and listings (scan, rescan) -------------------------------
+  Result<std::optional<BucketRecord>> GetBucket(const std::string& name);
+  Result<std::vector<BucketRecord>> Buckets();
+  // Records a listing as started (or resumed) and returns the bucket row to
+  // continue from: its generation and, when resuming, its position.
+  Result<BucketRecord> StartListing(const StartListingRequest& request);
+  Result<PageOutcome> ApplyPage(const ListingPage& page);
+  // Marks the bucket's listing failed; its committed position is kept so
+  // the next scan resumes. Never marks it complete (PRODUCT.md §5.7).
+  Status FailListing(const std::string& bucket, const std::string& error);
+
+  // --- Objects -----------------------------------------------------------
+  Result<std::optional<FileRecord>> GetFile(const std::string& bucket, const std::string& key);
+  // Rows in `state` with id > after_id, in id order, at most `limit`;
+  // `archived` narrows to objects that need (or do not need) a restore.
+  Result<std::vector<FileRecord>> FilesInState(FileState state, std::optional<bool> archived,
+                                               int64_t after_id, int limit);
+  // Compare-and-set of one row's state; false when the row was not in
+  // `from` any more. An error transition counts an attempt and keeps the
+  // message; leaving error clears it.
+  Result<bool> Transition(int64_t id, FileState from, FileState to,
+                          const std::optional<std::string>& error_message = std::nullopt);
+  // `reset BUCKET KEY`: back to discovered, attempts and error cleared.
+  // kInvalidArgument when no such object is recorded or it was already
+  // deleted from S3. Returns the state it was in.
+  Result<FileState> ResetObject(const std::string& bucket, const std::string& key);
+  // `retry`: every error back to discovered, except objects gone from S3.
+  Result<RetryOutcome> RetryErrors(const std::optional<std::string>& bucket);
+
+  // --- Aggregates (status) -----------------------------------------------
+  Result<Summary> Summarize(const SummaryOptions& options);
+
+ private:
+  StateStore(std::unique_ptr<Database> db, std::optional<WriterLock> lock, Clock* clock);
+  Status PrepareWriteStatements();
+  std::string Now() const;
+  // Rows this store inserts are counted into file_totals per page (the
+  // UPDATE/DELETE triggers count everything else): key = (state, storage
+  // class, archived, archived_day).
+  using TotalsKey = std::tuple<std::string, std::string, int64_t, std::string>;
+  using TotalsDelta = std::map<TotalsKey, Tally>;
+  Result<PageOutcome> ApplyObjectLocked(const std::string& bucket, int64_t generation,
+                                        const ListedObject& object, const std::string& now,
+                                        TotalsDelta& inserted);
+  Status AddToTotalsLocked(const std::string& bucket, const TotalsDelta& inserted);
+  // Inserts the leading whole batches of a fresh bucket's page; returns how
+  // many objects it took (the rest go through ApplyObjectLocked).
+  Result<size_t> InsertFreshBatchesLocked(const std::string& bucket, int64_t generation,
+                                          const std::vector<ListedObject>& objects,
+                                          const std::string& now, TotalsDelta& inserted,
+                                          PageOutcome& outcome);
+  Result<PageOutcome> MarkGoneLocked(const std::string& bucket, int64_t generation,
+                                     const std::string& now);
+
+  // Buckets whose listing generation started with no older rows: their
+  // objects are inserted without looking for an existing row first.
+  std::set<std::string> fresh_buckets_;
+  std::optional<WriterLock> lock_;  // held for the life of a writing store
+  std::unique_ptr<Database> db_;    // declared after lock_: closed before the lock is released
+  Clock* clock_;
+  // Hot statements of the listing path, prepared once.
+  Statement find_latest_;
+  Statement insert_file_;
+  Statement insert_new_file_;
+  Statement add_totals_;
+  Statement insert_new_batch_;  // prepared on first use
+  Statement touch_file_;
+  Statement refresh_file_;
+  Statement replace_file_;
+};
+
+}  // namespace s3m::store
