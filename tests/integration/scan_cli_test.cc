@@ -29,9 +29,7 @@ class ScanCliTest : public ::testing::TestWithParam<TestServer> {
     for (const auto& bucket : buckets_) DestroyBucket(*client_, bucket, false);
   }
   std::string NewBucket(const std::string& suffix, const std::vector<std::string>& keys) {
-    std::string bucket = UniqueBucketName(suffix);
-    Status s = client_->CreateBucket(bucket);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    std::string bucket = CreateTestBucket(*client_, suffix);
     buckets_.push_back(bucket);
     EXPECT_TRUE(PutMany(*client_, bucket, keys));
     return bucket;

@@ -21,6 +21,17 @@ ScanTempDir::ScanTempDir() {
 
 ScanTempDir::~ScanTempDir() { std::filesystem::remove_all(path_); }
 
+std::string CreateTestBucket(s3::ObjectStore& store, const std::string& suffix, bool versioned) {
+  std::string bucket = UniqueBucketName(suffix);
+  Status s = store.CreateBucket(bucket);
+  EXPECT_TRUE(s.ok()) << bucket << ": " << s.ToString();
+  if (versioned) {
+    Status v = store.PutBucketVersioning(bucket, true);
+    EXPECT_TRUE(v.ok()) << bucket << ": " << v.ToString();
+  }
+  return bucket;
+}
+
 bool PutMany(s3::ObjectStore& store, const std::string& bucket, const std::vector<std::string>& keys,
              const std::map<std::string, std::string>& bodies) {
   std::atomic<size_t> next{0};

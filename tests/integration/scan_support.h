@@ -26,6 +26,10 @@ class ScanTempDir {
   std::string path_;
 };
 
+// Creates a bucket named UniqueBucketName(suffix), with versioning enabled
+// when asked; reports failures with ADD_FAILURE.
+std::string CreateTestBucket(s3::ObjectStore& store, const std::string& suffix, bool versioned = false);
+
 // PUTs every key (body "body of <key>" unless given) with 16 threads; returns
 // false (after reporting with ADD_FAILURE) if any upload failed.
 bool PutMany(s3::ObjectStore& store, const std::string& bucket, const std::vector<std::string>& keys,
