@@ -1,5 +1,7 @@
 #include "cli/app.h"
 
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 
@@ -7,6 +9,7 @@
 
 #include "cli/context.h"
 #include "cli/ls_command.h"
+#include "cli/migrate_command.h"
 #include "cli/rescan_command.h"
 #include "cli/reset_command.h"
 #include "cli/retry_command.h"
@@ -21,8 +24,15 @@ namespace {
 std::atomic<bool>* g_cancel_flag = nullptr;
 
 extern "C" void OnInterrupt(int) {
-  // Only async-signal-safe work here: set the flag the commands poll.
-  if (g_cancel_flag != nullptr) g_cancel_flag->store(true);
+  // Only async-signal-safe work here: set the flag the commands poll. A
+  // second signal exits at once: every state change is a committed
+  // transaction and every file is written atomically, so the state stays
+  // consistent and the next run resumes.
+  if (g_cancel_flag == nullptr) return;
+  if (g_cancel_flag->exchange(true)) _exit(130);
+  static const char kMessage[] =
+      "\ns3migrate: stopping after the transfers in flight (Ctrl+C again to exit at once)\n";
+  (void)!write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
 }
 
 void AddGlobalOptions(CLI::App& app, GlobalFlags& flags) {
@@ -60,6 +70,7 @@ int RunCli(int argc, char** argv) {
       "  s3migrate --endpoint-url http://127.0.0.1:9000 ls -r photos\n"
       "  s3migrate scan                                 # inventory every bucket\n"
       "  s3migrate status                               # totals, states, Glacier, costs\n"
+      "  s3migrate migrate                              # download, verify, delete: until done\n"
       "\n"
       "Exit codes: 0 done, 1 objects in error, 2 usage or configuration error,\n"
       "            3 fatal runtime error, 130 interrupted (state saved, resumable).");
@@ -76,6 +87,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* reset = AddResetCommand(app, reset_options);
   RetryOptions retry_options;
   CLI::App* retry = AddRetryCommand(app, retry_options);
+  MigrateCommandOptions migrate_options;
+  CLI::App* migrate = AddMigrateCommand(app, migrate_options);
 
   try {
     app.parse(argc, argv);
@@ -99,6 +112,7 @@ int RunCli(int argc, char** argv) {
   if (status->parsed()) return RunStatusCommand(status_options, **ctx);
   if (reset->parsed()) return RunResetCommand(reset_options, **ctx);
   if (retry->parsed()) return RunRetryCommand(retry_options, **ctx);
+  if (migrate->parsed()) return RunMigrateCommand(migrate_options, **ctx);
   return kExitUsage;
 }
 

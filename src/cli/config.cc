@@ -6,6 +6,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 
 namespace s3m::cli {
@@ -103,17 +104,14 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
       "local_base_path", "glacier_restore_days", "glacier_restore_tier", "restore_poll_interval",
       "progress_update_interval", "verification_method", "max_glacier_restores",
       "download_chunk_size", "concurrency", "delete_after_verify", "state_db", "endpoint_url",
-      "region", "profile", "path_style", "log_level", "include", "exclude", "prices"};
+      "region", "profile", "path_style", "log_level", "include", "exclude", "prices",
+      "min_free_space", "max_attempts", "conditional_deletes", "delete_size_only_verified",
+      "restore_requests_per_second"};
   for (const auto& [key, node] : table) {
     if (!kKnownKeys.count(std::string(key.str()))) {
-      return ConfigError(path, fmt::format("{}unknown setting \"{}\" (known: local_base_path, "
-                                           "glacier_restore_days, glacier_restore_tier, "
-                                           "restore_poll_interval, progress_update_interval, "
-                                           "verification_method, max_glacier_restores, "
-                                           "download_chunk_size, concurrency, "
-                                           "delete_after_verify, state_db, endpoint_url, region, "
-                                           "profile, path_style, log_level, include, exclude, [prices])",
-                                           Where(node), key.str()));
+      return ConfigError(path, fmt::format("{}unknown setting \"{}\" (known: {}; and the [prices] "
+                                           "table)",
+                                           Where(node), key.str(), fmt::join(kKnownKeys, ", ")));
     }
   }
 
@@ -179,20 +177,30 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
   }
   S3M_RETURN_IF_ERROR(get_string("verification_method", settings.verification_method));
   S3M_RETURN_IF_ERROR(get_int("max_glacier_restores", settings.max_glacier_restores, 1, 1000000));
-  if (const toml::node* node = table.get("download_chunk_size")) {
+  auto get_bytes = [&](const char* key, uint64_t& out) -> Status {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return Status::Ok();
     std::optional<uint64_t> bytes;
-    if (node->is_integer() && node->value<int64_t>().value() > 0) {
+    if (node->is_integer() && node->value<int64_t>().value() >= 0) {
       bytes = static_cast<uint64_t>(node->value<int64_t>().value());
     } else if (node->is_string()) {
       bytes = ParseByteSize(node->value<std::string>().value());
     }
     if (!bytes) {
-      return ConfigError(path, fmt::format("{}\"download_chunk_size\" must be a byte count such as "
-                                           "8388608 or \"8MiB\"",
-                                           Where(*node)));
+      return ConfigError(path, fmt::format("{}\"{}\" must be a byte count such as 8388608 or "
+                                           "\"8MiB\"",
+                                           Where(*node), key));
     }
-    settings.download_chunk_size = *bytes;
-  }
+    out = *bytes;
+    return Status::Ok();
+  };
+  S3M_RETURN_IF_ERROR(get_bytes("download_chunk_size", settings.download_chunk_size));
+  S3M_RETURN_IF_ERROR(get_bytes("min_free_space", settings.min_free_space));
+  S3M_RETURN_IF_ERROR(get_int("max_attempts", settings.max_attempts, 1, 1000));
+  S3M_RETURN_IF_ERROR(get_string("conditional_deletes", settings.conditional_deletes));
+  S3M_RETURN_IF_ERROR(get_bool("delete_size_only_verified", settings.delete_size_only_verified));
+  S3M_RETURN_IF_ERROR(get_int("restore_requests_per_second", settings.restore_requests_per_second,
+                              1, 10000));
   S3M_RETURN_IF_ERROR(get_int("concurrency", settings.concurrency, 1, 1024));
   S3M_RETURN_IF_ERROR(get_bool("delete_after_verify", settings.delete_after_verify));
   S3M_RETURN_IF_ERROR(get_string("state_db", settings.state_db));
@@ -236,6 +244,11 @@ Status ValidateSettings(Settings& settings) {
   }
   if (settings.concurrency < 0 || settings.concurrency > 1024) {
     return invalid(fmt::format("concurrency {} must be between 1 and 1024", settings.concurrency));
+  }
+  const std::string& conditional = settings.conditional_deletes;
+  if (conditional != "auto" && conditional != "honoured" && conditional != "head-first") {
+    return invalid(fmt::format("conditional_deletes \"{}\" is not one of auto, honoured, head-first",
+                               conditional));
   }
   if (settings.local_base_path.empty()) return invalid("local_base_path must not be empty");
   if (settings.state_db.empty()) return invalid("state_db must not be empty");

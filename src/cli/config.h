@@ -27,6 +27,15 @@ struct Settings {
   bool delete_after_verify = true;
   std::string state_db = "s3_migration_state.db";
 
+  // Beyond the original guide's settings:
+  uint64_t min_free_space = 1ull << 30;  // new downloads wait below this much free space
+  int max_attempts = 5;                  // failed attempts of one object before `error`
+  // "auto" (probe the endpoint), "honoured" (trust <ETag> conditions),
+  // "head-first" (HEAD right before every unversioned delete).
+  std::string conditional_deletes = "auto";
+  bool delete_size_only_verified = false;  // delete objects only their size could verify
+  int restore_requests_per_second = 200;
+
   // AWS-shaped settings; empty = let the AWS resolution chain decide.
   std::string endpoint_url;
   std::string region;

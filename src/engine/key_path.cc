@@ -168,13 +168,14 @@ std::optional<std::string> DecodeLocalName(std::string_view relative_path, bool 
   return key;
 }
 
-std::string ConflictName(std::string_view key) {
+std::string ConflictName(std::string_view key, std::string_view salt) {
   std::string path = MapKeyToLocalName(key).relative_path;
   const size_t last = path.rfind('/') + 1;  // npos + 1 == 0
   std::string segment = path.substr(last);
   // Keep room for the suffix within the 255-byte name limit.
   if (segment.size() + 18 > kMaxSegmentBytes) segment = CutAtBoundary(segment);
-  return path.substr(0, last) + segment + "%~" + Hash16(key);
+  const std::string hashed = salt.empty() ? std::string(key) : std::string(key) + '\0' + std::string(salt);
+  return path.substr(0, last) + segment + "%~" + Hash16(hashed);
 }
 
 bool IsConfinedRelativePath(std::string_view relative_path) {

@@ -54,8 +54,10 @@ std::optional<std::string> DecodeLocalName(std::string_view relative_path, bool 
 // An alternative name for `key` when its natural name is taken by another
 // object (file/directory clash, case-insensitive clash): the last segment of
 // its LocalName gets "%~" + 16 hex digits of SHA-256(key). Distinct keys get
-// distinct names.
-std::string ConflictName(std::string_view key);
+// distinct names. A non-empty `salt` (e.g. an ETag) gives the same key
+// another distinct name: a newer version of an object whose older local copy
+// must be kept.
+std::string ConflictName(std::string_view key, std::string_view salt = {});
 
 // The last line of defence before any write: true when `relative_path` is a
 // relative path of non-empty segments none of which is "." or "..", with no

@@ -494,6 +494,7 @@ Result<ObjectMetadata> S3Client::GetObject(const GetObjectRequest& req, const Bo
                              ctx);
       }
     }
+    if (req.on_metadata) return req.on_metadata(ParseObjectMetadata(headers));
     return Status::Ok();
   };
   S3M_ASSIGN_OR_RETURN(HttpResponse res, Send(r, &sink));

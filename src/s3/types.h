@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "core/status.h"
 
 namespace s3m::s3 {
 
@@ -155,6 +158,10 @@ struct GetObjectRequest {
   int part_number = 0;
   std::string if_match;
   bool checksum_mode = false;
+  // Called once with the reply's headers (already checked against if_match
+  // and range) before the first body byte reaches the sink; a non-OK status
+  // aborts the transfer and is returned.
+  std::function<Status(const ObjectMetadata&)> on_metadata;
 };
 
 struct DeleteObjectRequest {

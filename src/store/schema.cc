@@ -89,6 +89,16 @@ CREATE INDEX files_by_state ON files (state, archived);
 CREATE INDEX files_gone ON files (bucket, state) WHERE gone_at IS NOT NULL;
 CREATE INDEX files_with_previous_copy ON files (bucket) WHERE previous_local_path IS NOT NULL;
 
+-- Byte ranges of a large object's partial download that are written and
+-- fsynced (atomic_file.h's ordering rule: a range is recorded only after a
+-- sync that followed its last write). A resumed download skips them.
+CREATE TABLE download_chunks (
+  file_id  INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  offset   INTEGER NOT NULL,
+  length   INTEGER NOT NULL,
+  PRIMARY KEY (file_id, offset)
+) WITHOUT ROWID;
+
 -- Running totals behind `status`, so that it sums a few hundred rows
 -- instead of reading millions. Rows inserted into `files` are counted by
 -- StateStore in the same transaction (one upsert per group and page, not a
@@ -211,6 +221,18 @@ Status UpgradeFrom1(Database& db) {
   return db.Exec("DROP TABLE files_v1");
 }
 
+// Version 2 -> 3: resumable downloads record their finished ranges.
+Status UpgradeFrom2(Database& db) {
+  return db.Exec(R"sql(
+CREATE TABLE download_chunks (
+  file_id  INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  offset   INTEGER NOT NULL,
+  length   INTEGER NOT NULL,
+  PRIMARY KEY (file_id, offset)
+) WITHOUT ROWID;
+)sql");
+}
+
 }  // namespace
 
 Result<int> DetectSchemaVersion(Database& db) {
@@ -240,6 +262,8 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
+  } else if (version == 2) {
+    S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

@@ -6,7 +6,9 @@
 //              state, local_path, error_message, created_at, updated_at).
 //              That tool never set user_version, so a version-0 file holding
 //              such a `files` table is taken as version 1.
-//   version 2  this schema (kSchemaVersion); see kCreateSchemaSql.
+//   version 2  files, buckets, file_totals.
+//   version 3  this schema (kSchemaVersion): adds download_chunks, the
+//              finished ranges of resumable downloads.
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must
@@ -19,7 +21,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

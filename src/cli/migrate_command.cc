@@ -1,0 +1,102 @@
+#include "cli/migrate_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "cli/state_commands.h"
+#include "engine/file_system.h"
+#include "engine/migrator.h"
+
+namespace s3m::cli {
+
+namespace {
+
+s3::RestoreTier TierFromName(const std::string& name) {
+  if (name == "Expedited") return s3::RestoreTier::kExpedited;
+  if (name == "Bulk") return s3::RestoreTier::kBulk;
+  return s3::RestoreTier::kStandard;
+}
+
+engine::ConditionalDeletes ConditionalFromName(const std::string& name) {
+  if (name == "honoured") return engine::ConditionalDeletes::kHonoured;
+  if (name == "head-first") return engine::ConditionalDeletes::kHeadFirst;
+  return engine::ConditionalDeletes::kUnknown;
+}
+
+}  // namespace
+
+int DefaultConcurrency() {
+  // Transfers wait on the network far more than on the CPU: several per
+  // core, within what one server comfortably takes.
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::clamp(cores * 8u, 16u, 64u));
+}
+
+CLI::App* AddMigrateCommand(CLI::App& app, MigrateCommandOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "migrate",
+      "Download, verify and delete every scanned object; runs until all are done (restoring "
+      "archived objects by itself) and resumes where it stopped");
+  cmd->add_flag("--keep-source", options.keep_source,
+                "Copy only: verify every object and keep it in S3 (delete_after_verify = false)");
+  cmd->add_flag("--dry-run", options.dry_run,
+                "Download and verify, but delete nothing and request no restores; report what "
+                "would be deleted");
+  cmd->add_flag("--delete-size-only-verified", options.delete_size_only_verified,
+                "Also delete objects whose copy could only be checked by size (e.g. SSE-KMS "
+                "without checksums); by default they are kept in S3 and reported");
+  cmd->footer(
+      "Examples:\n"
+      "  s3migrate scan && s3migrate migrate           # move everything, delete after verify\n"
+      "  s3migrate migrate --keep-source               # copy and verify, keep S3 as it is\n"
+      "  s3migrate --concurrency 64 --dest /data migrate\n"
+      "\n"
+      "Ctrl+C stops cleanly (exit 130); run migrate again to resume. A second Ctrl+C exits at\n"
+      "once, still consistent.");
+  return cmd;
+}
+
+int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx) {
+  const Settings& settings = ctx.settings();
+  auto store = ctx.Store();
+  if (!store.ok()) return FailCommand(store.status());
+  auto state = OpenStateForWriting(ctx, "migrate", store::Synchronous::kFull);
+  if (!state.ok()) return FailCommand(state.status());
+
+  engine::MigrateOptions opt;
+  opt.dest_root = settings.local_base_path;
+  opt.concurrency = settings.concurrency > 0 ? settings.concurrency : DefaultConcurrency();
+  opt.chunk_size = settings.download_chunk_size;
+  opt.reread_after_download = settings.verification_method == "md5";
+  opt.keep_source = options.keep_source || !settings.delete_after_verify;
+  opt.dry_run = options.dry_run;
+  opt.allow_size_only_delete = options.delete_size_only_verified || settings.delete_size_only_verified;
+  opt.conditional_deletes = ConditionalFromName(settings.conditional_deletes);
+  opt.restore_days = settings.glacier_restore_days;
+  opt.restore_tier = TierFromName(settings.glacier_restore_tier);
+  opt.max_restores_in_flight = settings.max_glacier_restores;
+  opt.restore_requests_per_second = settings.restore_requests_per_second;
+  opt.restore_poll_interval = std::chrono::seconds(settings.restore_poll_interval);
+  opt.min_free_bytes = settings.min_free_space;
+  opt.max_attempts = settings.max_attempts;
+  opt.progress_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(settings.progress_update_interval * 1000));
+  opt.cancelled = &ctx.cancelled();
+
+
+  engine::Migrator migrator(**state, **store, engine::PosixFileSystem::Default(), std::move(opt));
+  auto report = migrator.Run();
+  if (!report.ok()) return FailCommand(report.status());
+  fmt::print("downloaded {} deleted {} errors {}\n", report->downloaded.files, report->deleted.files, report->error_count);
+  for (auto& e : report->errors) fmt::print("error {} {}: {}\n", e.bucket, e.key, e.reason);
+  if (report->interrupted) return kExitInterrupted;
+  if (report->error_count > 0) return kExitObjectsInError;
+  return kExitOk;
+}
+
+}  // namespace s3m::cli

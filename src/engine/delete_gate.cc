@@ -1,0 +1,271 @@
+#include "engine/delete_gate.h"
+
+#include <map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "core/logging.h"
+
+namespace s3m::engine {
+
+namespace {
+
+ErrorContext Context(const std::string& operation, const DeleteRequest& r) {
+  ErrorContext ctx = ErrorContext::ForObject(operation, r.bucket, r.key);
+  ctx.version_id = r.version_id;
+  return ctx;
+}
+
+DeleteOutcome Outcome(const DeleteRequest& r, DeleteResult result, Status status = Status::Ok()) {
+  DeleteOutcome out;
+  out.id = r.id;
+  out.result = result;
+  out.status = std::move(status);
+  return out;
+}
+
+// An ETag no object has: 32 hex digits differing from the real one.
+std::string WrongEtag(const std::string& etag) {
+  return etag == "00000000000000000000000000000000" ? "11111111111111111111111111111111"
+                                                     : "00000000000000000000000000000000";
+}
+
+}  // namespace
+
+std::string_view DeleteResultName(DeleteResult result) {
+  switch (result) {
+    case DeleteResult::kDeleted: return "deleted";
+    case DeleteResult::kAlreadyGone: return "already-gone";
+    case DeleteResult::kChanged: return "changed";
+    case DeleteResult::kRefused: return "refused";
+    case DeleteResult::kWouldDelete: return "would-delete";
+    case DeleteResult::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+DeleteGate::DeleteGate(s3::ObjectStore& store, DeleteGateOptions options)
+    : store_(store), options_(options), conditional_(options.conditional) {}
+
+std::optional<DeleteOutcome> DeleteGate::CheckUnchanged(const DeleteRequest& r) {
+  s3::HeadObjectRequest head;
+  head.bucket = r.bucket;
+  head.key = r.key;
+  head.version_id = r.version_id;
+  head.checksum_mode = false;
+  auto now = store_.HeadObject(head);
+  if (!now.ok()) {
+    if (now.status().kind() == ErrorKind::kNotFound) return Outcome(r, DeleteResult::kAlreadyGone);
+    return Outcome(r, DeleteResult::kFailed, now.status());
+  }
+  if (now->etag != r.etag || now->content_length != static_cast<uint64_t>(r.size)) {
+    DeleteOutcome out = Outcome(
+        r, DeleteResult::kChanged,
+        Status::Error(ErrorKind::kPreconditionFailed,
+                      fmt::format("the object changed after it was verified: ETag \"{}\" and {} "
+                                  "bytes now, \"{}\" and {} bytes verified; it will be downloaded "
+                                  "again, not deleted",
+                                  now->etag, now->content_length, r.etag, r.size),
+                      Context("HeadObject", r)));
+    out.current = *now;
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::optional<DeleteOutcome> DeleteGate::Probe(const std::string& bucket,
+                                               const DeleteRequest& probe) {
+  s3::DeleteObjectsEntry entry{probe.key, "", WrongEtag(probe.etag)};
+  auto result = store_.DeleteObjects(bucket, {entry});
+  if (!result.ok()) {
+    if (result.status().kind() == ErrorKind::kUnsupported) {
+      S3M_LOG_INFO("{}: the server rejects ETag conditions in DeleteObjects; checking each object "
+                     "with HEAD right before deleting it",
+              bucket);
+      conditional_ = ConditionalDeletes::kHeadFirst;
+      return std::nullopt;
+    }
+    return Outcome(probe, DeleteResult::kFailed, result.status());
+  }
+  for (const auto& error : result->errors) {
+    if (error.key != probe.key) continue;
+    if (error.code == "PreconditionFailed") {
+      conditional_ = ConditionalDeletes::kHonoured;
+      return std::nullopt;
+    }
+    if (error.code == "NoSuchKey") return Outcome(probe, DeleteResult::kAlreadyGone);
+    return Outcome(probe, DeleteResult::kFailed,
+                   Status::Error(ErrorKind::kTransient, error.message, Context("DeleteObjects", probe)));
+  }
+  for (const auto& deleted : result->deleted) {
+    if (deleted.key != probe.key) continue;
+    // Deleted despite a wrong ETag: conditions are ignored. The object was
+    // HEAD-checked just before, so it was the verified one.
+    S3M_LOG_WARN("{}: the server ignores ETag conditions on deletes; checking each object with "
+                   "HEAD right before deleting it",
+            bucket);
+    conditional_ = ConditionalDeletes::kHeadFirst;
+    return Outcome(probe, DeleteResult::kDeleted);
+  }
+  return Outcome(probe, DeleteResult::kFailed,
+                 Status::Error(ErrorKind::kTransient, "the DeleteObjects reply does not mention the key",
+                               Context("DeleteObjects", probe)));
+}
+
+void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
+                      bool with_etags, std::vector<DeleteOutcome>& outcomes,
+                      const std::vector<size_t>& slots) {
+  if (requests.empty()) return;
+  std::vector<s3::DeleteObjectsEntry> entries;
+  entries.reserve(requests.size());
+  // (key, version id) -> position in requests
+  std::map<std::pair<std::string, std::string>, size_t> index;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const DeleteRequest& r = *requests[i];
+    s3::DeleteObjectsEntry e;
+    e.key = r.key;
+    e.version_id = r.version_id;
+    if (r.version_id.empty() && with_etags) e.etag = r.etag;
+    entries.push_back(std::move(e));
+    index[{r.key, r.version_id}] = i;
+  }
+  auto result = store_.DeleteObjects(bucket, entries);
+  if (!result.ok()) {
+    if (result.status().kind() == ErrorKind::kUnsupported && with_etags) {
+      conditional_ = ConditionalDeletes::kHeadFirst;
+    }
+    for (size_t i = 0; i < requests.size(); ++i) {
+      outcomes[slots[i]] = Outcome(*requests[i], DeleteResult::kFailed, result.status());
+    }
+    return;
+  }
+  std::vector<bool> answered(requests.size(), false);
+  auto find = [&](const std::string& key, const std::string& version_id) -> std::optional<size_t> {
+    auto it = index.find({key, version_id});
+    if (it == index.end()) it = index.find({key, ""});  // AWS echoes no version for unversioned keys
+    if (it == index.end()) return std::nullopt;
+    return it->second;
+  };
+  for (const auto& d : result->deleted) {
+    auto i = find(d.key, d.version_id);
+    if (!i) continue;
+    answered[*i] = true;
+    outcomes[slots[*i]] = Outcome(*requests[*i], DeleteResult::kDeleted);
+  }
+  for (const auto& e : result->errors) {
+    auto i = find(e.key, e.version_id);
+    if (!i) continue;
+    answered[*i] = true;
+    const DeleteRequest& r = *requests[*i];
+    if (e.code == "NoSuchKey" || e.code == "NoSuchVersion") {
+      outcomes[slots[*i]] = Outcome(r, DeleteResult::kAlreadyGone);
+    } else if (e.code == "PreconditionFailed") {
+      // Confirm before re-downloading (§9): Swift 2.30 answers 412 to a
+      // matching multipart ETag.
+      std::optional<DeleteOutcome> check = CheckUnchanged(r);
+      if (check) {
+        outcomes[slots[*i]] = *check;
+        continue;
+      }
+      S3M_LOG_WARN("s3://{}/{}: the server refused a delete whose ETag condition matches; "
+                     "switching to HEAD-then-DELETE for this endpoint",
+              r.bucket, r.key);
+      conditional_ = ConditionalDeletes::kHeadFirst;
+      auto single = store_.DeleteObjects(bucket, {s3::DeleteObjectsEntry{r.key, r.version_id, ""}});
+      if (single.ok() && single->errors.empty()) {
+        outcomes[slots[*i]] = Outcome(r, DeleteResult::kDeleted);
+      } else {
+        outcomes[slots[*i]] = Outcome(
+            r, DeleteResult::kFailed,
+            single.ok() ? Status::Error(ErrorKind::kTransient, single->errors.front().message,
+                                        Context("DeleteObjects", r))
+                        : single.status());
+      }
+    } else {
+      ErrorContext ctx = Context("DeleteObjects", r);
+      ctx.s3_code = e.code;
+      const ErrorKind kind = e.code == "AccessDenied" ? ErrorKind::kAuth
+                             : e.code == "SlowDown"   ? ErrorKind::kThrottled
+                                                      : ErrorKind::kTransient;
+      outcomes[slots[*i]] = Outcome(r, DeleteResult::kFailed,
+                                    Status::Error(kind, e.message.empty() ? e.code : e.message, ctx));
+    }
+  }
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (answered[i]) continue;
+    outcomes[slots[i]] =
+        Outcome(*requests[i], DeleteResult::kFailed,
+                Status::Error(ErrorKind::kTransient, "the DeleteObjects reply does not mention the key",
+                              Context("DeleteObjects", *requests[i])));
+  }
+}
+
+std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
+                                                   const std::vector<DeleteRequest>& batch) {
+  std::vector<DeleteOutcome> outcomes(batch.size());
+  std::vector<const DeleteRequest*> versioned, conditional;
+  std::vector<size_t> versioned_slots, conditional_slots;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const DeleteRequest& r = batch[i];
+    if (r.bucket != bucket || (r.etag.empty() && r.version_id.empty())) {
+      outcomes[i] = Outcome(r, DeleteResult::kRefused,
+                            Status::Error(ErrorKind::kFatal,
+                                          "internal error: a delete request without the bucket, "
+                                          "an ETag or a version id reached the delete gate",
+                                          Context("DeleteObjects", r)));
+      continue;
+    }
+    if (r.size_only && !options_.allow_size_only) {
+      outcomes[i] = Outcome(r, DeleteResult::kRefused);
+      continue;
+    }
+    if (options_.dry_run) {
+      S3M_LOG_INFO("dry run: would delete s3://{}/{}{}", r.bucket, r.key,
+              r.version_id.empty() ? "" : " (version " + r.version_id + ")");
+      outcomes[i] = Outcome(r, DeleteResult::kWouldDelete);
+      continue;
+    }
+    if (!r.version_id.empty()) {
+      versioned.push_back(&r);
+      versioned_slots.push_back(i);
+    } else {
+      conditional.push_back(&r);
+      conditional_slots.push_back(i);
+    }
+  }
+  // Exact versions need no condition: a version never changes.
+  Send(bucket, versioned, false, outcomes, versioned_slots);
+
+  if (!conditional.empty() && conditional_.load() == ConditionalDeletes::kUnknown) {
+    std::optional<DeleteOutcome> check = CheckUnchanged(*conditional.front());
+    std::optional<DeleteOutcome> settled = check ? check : Probe(bucket, *conditional.front());
+    if (settled) {
+      outcomes[conditional_slots.front()] = *settled;
+      conditional.erase(conditional.begin());
+      conditional_slots.erase(conditional_slots.begin());
+    }
+  }
+  if (conditional_.load() == ConditionalDeletes::kHeadFirst ||
+      conditional_.load() == ConditionalDeletes::kUnknown) {
+    std::vector<const DeleteRequest*> checked;
+    std::vector<size_t> checked_slots;
+    for (size_t i = 0; i < conditional.size(); ++i) {
+      if (std::optional<DeleteOutcome> check = CheckUnchanged(*conditional[i])) {
+        outcomes[conditional_slots[i]] = *check;
+      } else {
+        checked.push_back(conditional[i]);
+        checked_slots.push_back(conditional_slots[i]);
+      }
+    }
+    // With ETags still, where the server takes them: the HEAD is the check
+    // when it ignores them, and the condition narrows the race when not.
+    Send(bucket, checked, conditional_.load() == ConditionalDeletes::kUnknown, outcomes,
+         checked_slots);
+  } else {
+    Send(bucket, conditional, true, outcomes, conditional_slots);
+  }
+  return outcomes;
+}
+
+}  // namespace s3m::engine

@@ -1,0 +1,108 @@
+// DeleteGate: the one place in s3migrate that removes objects from S3
+// (PRODUCT.md §5.1, §5.2, §9). Nothing else calls ObjectStore::DeleteObject(s).
+//
+// Contract for callers: every request handed to the gate describes an object
+// whose local copy is verified, fsynced under its final name, and recorded as
+// `verified` in a committed transaction. The gate then makes sure the delete
+// hits exactly that object:
+//
+//   * versioned bucket: the version id that was downloaded, never a delete
+//     marker over it;
+//   * otherwise a conditional delete: <ETag> per entry in DeleteObjects; a
+//     412 means the object changed (confirmed with a HEAD, since Swift 2.30
+//     answers 412 to matching multipart ETags: then this endpoint switches to
+//     HEAD-then-DELETE instead of looping);
+//   * a server that ignores ETag conditions (s3rver 3.7.1) or rejects them
+//     (Swift 2.30: MalformedXML) gets a HEAD with If-Match right before an
+//     unconditional delete. Whether conditions are honoured is learnt on the
+//     endpoint's first batch by a probe: one entry that was just HEAD-checked
+//     is sent with a deliberately wrong ETag. An honest server answers 412 and
+//     keeps it; a server that deletes it anyway has shown that it ignores
+//     conditions — and what it deleted was an object we had just confirmed
+//     is the verified one.
+//   * objects verified by size only are refused unless the user opted in.
+//   * --dry-run: nothing is deleted; every request comes back kWouldDelete.
+//
+// Thread-safe: the engine's delete workers call DeleteBatch concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "s3/object_store.h"
+
+namespace s3m::engine {
+
+struct DeleteRequest {
+  int64_t id = 0;
+  std::string bucket;
+  std::string key;
+  std::string version_id;  // set for versioned buckets: deleted exactly
+  std::string etag;        // the verified object's ETag (without quotes)
+  int64_t size = 0;
+  bool size_only = false;  // verified by size only (PRODUCT.md §5.3)
+};
+
+enum class DeleteResult {
+  kDeleted,      // S3 confirmed the delete
+  kAlreadyGone,  // the object was no longer there (someone else deleted it)
+  kChanged,      // S3 holds a different object under the key: download it again
+  kRefused,      // the gate will not delete it (size-only without opt-in)
+  kWouldDelete,  // --dry-run
+  kFailed,       // the request failed (status); try again later
+};
+
+struct DeleteOutcome {
+  int64_t id = 0;
+  DeleteResult result = DeleteResult::kFailed;
+  Status status;
+  std::optional<s3::ObjectMetadata> current;  // kChanged: the object S3 holds now
+};
+
+enum class ConditionalDeletes {
+  kUnknown,    // not probed yet
+  kHonoured,   // <ETag> in DeleteObjects works as AWS documents
+  kHeadFirst,  // ignored, rejected or unreliable: HEAD with If-Match, then delete
+};
+
+struct DeleteGateOptions {
+  bool dry_run = false;
+  bool allow_size_only = false;  // --delete-size-only-verified
+  // kUnknown: probe; a test or a user who knows the server may force one.
+  ConditionalDeletes conditional = ConditionalDeletes::kUnknown;
+};
+
+class DeleteGate {
+ public:
+  DeleteGate(s3::ObjectStore& store, DeleteGateOptions options);
+
+  // At most 1000 requests of one bucket. One outcome per request, in order.
+  std::vector<DeleteOutcome> DeleteBatch(const std::string& bucket,
+                                         const std::vector<DeleteRequest>& batch);
+
+  ConditionalDeletes conditional() const { return conditional_.load(); }
+
+ private:
+  // HEAD with If-Match: nullopt when the object is still the verified one,
+  // else the outcome (changed, gone, failed).
+  std::optional<DeleteOutcome> CheckUnchanged(const DeleteRequest& request);
+  // DeleteObjects for `entries` and matching of its per-entry results.
+  void Send(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
+            bool with_etags, std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots);
+  // Learns whether the endpoint honours ETag conditions, deleting `probe`
+  // (already HEAD-checked) when it does not. Returns the probe's outcome when
+  // it was settled by the probe.
+  std::optional<DeleteOutcome> Probe(const std::string& bucket, const DeleteRequest& probe);
+
+  s3::ObjectStore& store_;
+  const DeleteGateOptions options_;
+  std::atomic<ConditionalDeletes> conditional_;
+};
+
+std::string_view DeleteResultName(DeleteResult result);
+
+}  // namespace s3m::engine

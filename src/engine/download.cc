@@ -1,0 +1,504 @@
+#include "engine/download.h"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/time_format.h"
+
+namespace s3m::engine {
+
+namespace {
+
+constexpr std::string_view kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+
+bool IsFolderMarker(const store::WorkItem& item) {
+  return !item.key.empty() && item.key.back() == '/' && item.size == 0;
+}
+
+// A parent of the path is a regular file, or the path is a directory: the
+// object cannot live under this name (PRODUCT.md §5.5: `a` and `a/b`).
+bool IsPathConflict(const Status& status) {
+  const int err = status.context().sys_errno;
+  return err == ENOTDIR || err == EISDIR || err == EEXIST;
+}
+
+}  // namespace
+
+std::string_view DownloadResultName(DownloadResult result) {
+  switch (result) {
+    case DownloadResult::kDone: return "done";
+    case DownloadResult::kChanged: return "changed";
+    case DownloadResult::kNeedsRestore: return "needs-restore";
+    case DownloadResult::kGone: return "gone";
+    case DownloadResult::kMismatch: return "mismatch";
+    case DownloadResult::kPathConflict: return "path-conflict";
+    case DownloadResult::kFailed: return "failed";
+    case DownloadResult::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string UserMetadataJson(const s3::ObjectMetadata& meta) {
+  if (meta.user_metadata.empty()) return "";
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [name, value] : meta.user_metadata) j[name] = value;
+  // Replace invalid UTF-8 rather than throw: metadata values are bytes.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+ObjectDownload::ObjectDownload(s3::ObjectStore& store, FileSystem& fs, DirectoryMaker& directories,
+                               store::WorkItem item, std::string final_path,
+                               DownloadSettings settings, std::unique_ptr<AtomicFile> resumed_file,
+                               std::vector<ByteSpan> done_ranges)
+    : store_(store),
+      fs_(fs),
+      directories_(directories),
+      item_(std::move(item)),
+      final_path_(std::move(final_path)),
+      settings_(settings),
+      clock_(settings.clock ? *settings.clock : Clock::Real()),
+      backoff_(settings.range_retry, DefaultUniformRandom()),
+      file_(std::move(resumed_file)),
+      done_ranges_(std::move(done_ranges)) {
+  facts_.id = item_.id;
+  facts_.local_path = final_path_;
+}
+
+ObjectDownload::~ObjectDownload() = default;
+
+bool ObjectDownload::is_large() const {
+  return static_cast<uint64_t>(item_.size) > settings_.chunk_size && !IsFolderMarker(item_);
+}
+
+s3::GetObjectRequest ObjectDownload::PinnedGet() const {
+  s3::GetObjectRequest req;
+  req.bucket = item_.bucket;
+  req.key = item_.key;
+  req.version_id = item_.version_id;
+  // Pinned (PRODUCT.md §5.2): the bytes are those of the object that was
+  // scanned, or the GET fails with 412 and the engine looks again.
+  req.if_match = item_.etag;
+  req.checksum_mode = true;
+  return req;
+}
+
+s3::HeadObjectRequest ObjectDownload::PinnedHead() const {
+  s3::HeadObjectRequest req;
+  req.bucket = item_.bucket;
+  req.key = item_.key;
+  req.version_id = item_.version_id;
+  req.if_match = item_.etag;
+  req.checksum_mode = true;
+  return req;
+}
+
+template <typename Fn>
+auto ObjectDownload::Retried(Fn&& fn) -> decltype(fn(0)) {
+  return RetryCall(backoff_, clock_, std::forward<Fn>(fn), settings_.cancelled);
+}
+
+ObjectFacts ObjectDownload::FactsFrom(const s3::ObjectMetadata& meta) const {
+  ObjectFacts facts;
+  facts.size = meta.content_length;
+  facts.etag = meta.etag;
+  facts.server_side_encryption = meta.server_side_encryption;
+  facts.sse_customer_key = !meta.sse_customer_algorithm.empty();
+  facts.checksums = meta.checksums;
+  facts.checksum_type = meta.checksum_type;
+  return facts;
+}
+
+void ObjectDownload::RememberMetadata(const s3::ObjectMetadata& meta) {
+  facts_.sse_type = meta.sse_customer_algorithm.empty() ? meta.server_side_encryption : "SSE-C";
+  facts_.content_type = meta.content_type;
+  facts_.user_metadata_json = UserMetadataJson(meta);
+  if (auto etag = ParseEtag(meta.etag)) facts_.parts_count = etag->part_count;
+}
+
+std::vector<uint64_t> ObjectDownload::PartLayout(const s3::ObjectMetadata& head, int part_count) {
+  s3::HeadObjectRequest req = PinnedHead();
+  req.part_number = 1;
+  req.checksum_mode = false;
+  auto part = store_.HeadObject(req);
+  // kUnsupported: the server ignores partNumber (s3rver) or refuses it
+  // (Swift 2.30: 405); the verifier then tries common part sizes (§9).
+  if (!part.ok() || part->parts_count != part_count) return {};
+  const uint64_t size = head.content_length;
+  const uint64_t first = part->content_length;
+  // Every uploader we know uses equal parts but the last; the verifier
+  // proves it (a wrong layout cannot produce the ETag).
+  if (first == 0 || (static_cast<uint64_t>(part_count) - 1) * first >= size ||
+      size > static_cast<uint64_t>(part_count) * first) {
+    return {};
+  }
+  facts_.part_size = first;
+  return UniformPartLayout(size, first);
+}
+
+Status ObjectDownload::OpenFile(bool resumable) {
+  AtomicFile::Options options;
+  options.resumable = resumable;
+  options.directories = &directories_;
+  auto file = AtomicFile::Create(fs_, final_path_, static_cast<uint64_t>(item_.size), options);
+  if (!file.ok()) return file.status();
+  file_ = std::move(*file);
+  return Status::Ok();
+}
+
+DownloadOutcome ObjectDownload::Fail(Status status) {
+  DownloadOutcome out = facts_;
+  out.bytes_received = bytes_received();
+  out.status = status;
+  bool keep_partial = false;
+  if (IsPathConflict(status)) {
+    out.result = DownloadResult::kPathConflict;
+  } else {
+    switch (status.kind()) {
+      case ErrorKind::kPreconditionFailed: {
+        out.result = DownloadResult::kChanged;
+        s3::HeadObjectRequest head;
+        head.bucket = item_.bucket;
+        head.key = item_.key;
+        head.version_id = item_.version_id;
+        auto now = store_.HeadObject(head);
+        if (now.ok()) out.current = *now;
+        break;
+      }
+      case ErrorKind::kNeedsRestore: {
+        out.result = DownloadResult::kNeedsRestore;
+        s3::HeadObjectRequest head = PinnedHead();
+        head.checksum_mode = false;
+        auto now = store_.HeadObject(head);
+        if (now.ok()) out.archive_status = now->archive_status;
+        break;
+      }
+      case ErrorKind::kNotFound:
+        out.result = DownloadResult::kGone;
+        break;
+      case ErrorKind::kCancelled:
+        out.result = DownloadResult::kCancelled;
+        keep_partial = true;
+        break;
+      default:
+        out.result = DownloadResult::kFailed;
+        keep_partial = is_large();  // a small object starts over anyway
+        break;
+    }
+  }
+  if (file_ && !keep_partial) {
+    (void)file_->Abandon();
+    file_.reset();
+  }
+  return out;
+}
+
+void ObjectDownload::RecordFailure(Status status) {
+  std::lock_guard lock(mu_);
+  if (failure_.ok()) failure_ = std::move(status);
+}
+
+DownloadOutcome ObjectDownload::MakeDirectory() {
+  Status made = directories_.MakeDirectories(final_path_);
+  if (!made.ok()) return Fail(made);
+  VerificationResult result;
+  result.matched = true;
+  result.expected = item_.etag;
+  result.actual = std::string(kEmptyMd5);
+  if (ParseEtag(item_.etag) && ParseEtag(item_.etag)->part_count == 0 && item_.etag == kEmptyMd5) {
+    result.method = VerificationMethod::kMd5Etag;
+    result.method_name = "md5-etag";
+  } else {
+    result.method = VerificationMethod::kSizeOnly;
+    result.method_name = "size-only";
+    result.message = "an empty folder marker whose ETag is not the MD5 of nothing";
+  }
+  DownloadOutcome out = facts_;
+  out.result = DownloadResult::kDone;
+  out.directory = true;
+  out.verification = result;
+  return out;
+}
+
+DownloadOutcome ObjectDownload::Complete(VerificationResult result) {
+  const auto mismatch = [&](const VerificationResult& r) {
+    DownloadOutcome out = facts_;
+    out.bytes_received = bytes_received();
+    out.result = DownloadResult::kMismatch;
+    out.verification = r;
+    ErrorContext ctx = ErrorContext::ForObject("verify", item_.bucket, item_.key);
+    ctx.version_id = item_.version_id;
+    out.status = Status::Error(
+        ErrorKind::kTransient,
+        fmt::format("downloaded bytes do not match S3's {}: expected {}, got {}{}{}",
+                    r.method_name, r.expected, r.actual, r.message.empty() ? "" : "; ", r.message),
+        ctx);
+    (void)file_->Abandon();
+    file_.reset();
+    return out;
+  };
+  if (!result.matched) return mismatch(result);
+  if (settings_.reread_after_download && result.content_verified()) {
+    // verification_method = "md5": hash the file once more, as written.
+    Status synced = file_->Sync();
+    if (!synced.ok()) return Fail(synced);
+    auto again = VerifyFile(file_->file(), plan_);
+    if (!again.ok()) return Fail(again.status());
+    if (!again->matched) return mismatch(*again);
+  }
+  AtomicFile::CommitOptions commit;
+  commit.mtime = ParseIso8601(item_.last_modified);
+  Status committed = file_->Commit(commit);
+  if (!committed.ok()) return Fail(committed);
+  file_.reset();
+  DownloadOutcome out = facts_;
+  out.result = DownloadResult::kDone;
+  out.bytes_received = bytes_received();
+  out.verification = std::move(result);
+  return out;
+}
+
+DownloadOutcome ObjectDownload::RunWhole() {
+  if (IsFolderMarker(item_)) return MakeDirectory();
+  Status opened = OpenFile(/*resumable=*/false);
+  if (!opened.ok()) return Fail(opened);
+
+  const uint64_t size = static_cast<uint64_t>(item_.size);
+  std::optional<ObjectVerifier::RangeFeed> feed;
+  uint64_t position = 0;
+  bool deferred = false;  // per-part plan: verified after the layout is known
+  ObjectFacts facts;
+
+  s3::GetObjectRequest req = PinnedGet();
+  req.on_metadata = [&](const s3::ObjectMetadata& meta) -> Status {
+    if (meta.content_length != size) {
+      ErrorContext ctx = ErrorContext::ForObject("GetObject", item_.bucket, item_.key);
+      return Status::Error(ErrorKind::kPreconditionFailed,
+                           fmt::format("the object has {} bytes now, {} when it was scanned",
+                                       meta.content_length, size),
+                           ctx);
+    }
+    RememberMetadata(meta);
+    facts = FactsFrom(meta);
+    plan_ = ChooseVerification(facts);
+    deferred = plan_.per_part();
+    feed.reset();
+    verifier_.reset();
+    position = 0;
+    if (!deferred) {
+      verifier_ = std::make_unique<ObjectVerifier>(plan_, &file_->file());
+      feed.emplace(verifier_->BeginRange(0, size));
+    }
+    return Status::Ok();
+  };
+  const s3::BodySink sink = [&](const char* data, size_t n) -> Status {
+    if (settings_.cancelled && settings_.cancelled->load(std::memory_order_relaxed)) {
+      return Status::Error(ErrorKind::kCancelled, "the run is stopping");
+    }
+    if (position + n > size) {
+      return Status::Error(ErrorKind::kTransient, "the server sent more bytes than the object has");
+    }
+    S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
+    if (feed) feed->Update(data, n);
+    position += n;
+    bytes_received_.fetch_add(n, std::memory_order_relaxed);
+    if (settings_.bytes_counter) settings_.bytes_counter->fetch_add(n, std::memory_order_relaxed);
+    return Status::Ok();
+  };
+  auto got = Retried([&](int) -> Result<s3::ObjectMetadata> {
+    auto r = store_.GetObject(req, sink);
+    if (r.ok() && position != size) {
+      return Status::Error(ErrorKind::kTransient,
+                           fmt::format("the body ended after {} of {} bytes", position, size),
+                           ErrorContext::ForObject("GetObject", item_.bucket, item_.key));
+    }
+    return r;
+  });
+  if (!got.ok()) return Fail(got.status());
+
+  Result<VerificationResult> verdict = VerificationResult{};
+  if (!deferred) {
+    Status fed = feed->Finish();
+    if (!fed.ok()) return Fail(fed);
+    verdict = verifier_->Finish();
+  } else {
+    // A multipart ETag or composite checksum on a small object: fetch the
+    // real layout, then hash the file (at most a chunk, from the page cache).
+    if (auto etag = ParseEtag(facts.etag); etag && etag->part_count > 0) {
+      facts.part_sizes = PartLayout(*got, etag->part_count);
+    }
+    plan_ = ChooseVerification(facts);
+    verdict = VerifyFile(file_->file(), plan_);
+  }
+  if (!verdict.ok()) return Fail(verdict.status());
+  return Complete(std::move(*verdict));
+}
+
+bool ObjectDownload::Prepare() {
+  if (IsFolderMarker(item_)) {
+    ended_ = MakeDirectory();
+    return false;
+  }
+  auto head = store_.HeadObject(PinnedHead());
+  if (!head.ok()) {
+    ended_ = Fail(head.status());
+    return false;
+  }
+  if (head->content_length != static_cast<uint64_t>(item_.size)) {
+    DownloadOutcome out = facts_;
+    out.result = DownloadResult::kChanged;
+    out.current = *head;
+    out.status = Status::Error(ErrorKind::kPreconditionFailed,
+                               fmt::format("the object has {} bytes now, {} when it was scanned",
+                                           head->content_length, item_.size),
+                               ErrorContext::ForObject("HeadObject", item_.bucket, item_.key));
+    ended_ = out;
+    return false;
+  }
+  RememberMetadata(*head);
+  ObjectFacts facts = FactsFrom(*head);
+  if (auto etag = ParseEtag(head->etag); etag && etag->part_count > 0) {
+    facts.part_sizes = PartLayout(*head, etag->part_count);
+  }
+  plan_ = ChooseVerification(facts);
+
+  if (!file_) {
+    done_ranges_.clear();  // nothing recorded is in a fresh file
+    Status opened = OpenFile(/*resumable=*/true);
+    if (!opened.ok()) {
+      ended_ = Fail(opened);
+      return false;
+    }
+  }
+  verifier_ = std::make_unique<ObjectVerifier>(plan_, &file_->file());
+
+  // Ranges: the parts when their layout is known (each part then streams in
+  // order from one worker and its hasher never re-reads), split further when
+  // a part is much larger than a chunk; else chunk_size pieces.
+  const uint64_t size = static_cast<uint64_t>(item_.size);
+  const uint64_t chunk = std::max<uint64_t>(settings_.chunk_size, 1);
+  std::vector<ByteSpan> base;
+  const std::vector<uint64_t>& parts = plan_.part_sizes;
+  if (!parts.empty()) {
+    uint64_t offset = 0;
+    for (uint64_t part : parts) {
+      const uint64_t pieces = part <= 2 * chunk ? 1 : (part + chunk - 1) / chunk;
+      const uint64_t piece = (part + pieces - 1) / pieces;
+      for (uint64_t at = 0; at < part; at += piece) {
+        base.push_back({offset + at, std::min(piece, part - at)});
+      }
+      offset += part;
+    }
+  } else {
+    for (uint64_t at = 0; at < size; at += chunk) base.push_back({at, std::min(chunk, size - at)});
+  }
+
+  // Bytes a previous run wrote and synced are fed from the file (they must
+  // be hashed too) and not fetched again.
+  std::sort(done_ranges_.begin(), done_ranges_.end(),
+            [](const ByteSpan& a, const ByteSpan& b) { return a.offset < b.offset; });
+  for (const ByteSpan& done : done_ranges_) {
+    if (done.offset + done.length > size) continue;
+    Status fed = verifier_->AddExistingRange(done.offset, done.length);
+    if (!fed.ok()) {
+      ended_ = Fail(fed);
+      return false;
+    }
+  }
+  for (const ByteSpan& span : base) {
+    uint64_t at = span.offset;
+    const uint64_t end = span.offset + span.length;
+    for (const ByteSpan& done : done_ranges_) {
+      const uint64_t done_end = done.offset + done.length;
+      if (done_end <= at || done.offset >= end) continue;
+      if (done.offset > at) ranges_.push_back({at, done.offset - at});
+      at = std::max(at, done_end);
+    }
+    if (at < end) ranges_.push_back({at, end - at});
+  }
+  return true;
+}
+
+void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced) {
+  {
+    std::lock_guard lock(mu_);
+    if (!failure_.ok()) return;
+  }
+  const ByteSpan span = ranges_[index];
+  const uint64_t end = span.offset + span.length;
+  ObjectVerifier::RangeFeed feed = verifier_->BeginRange(span.offset, span.length);
+  uint64_t position = span.offset;
+
+  s3::GetObjectRequest req = PinnedGet();
+  req.checksum_mode = false;
+  const s3::BodySink sink = [&](const char* data, size_t n) -> Status {
+    if (settings_.cancelled && settings_.cancelled->load(std::memory_order_relaxed)) {
+      return Status::Error(ErrorKind::kCancelled, "the run is stopping");
+    }
+    if (position + n > end) {
+      return Status::Error(ErrorKind::kTransient, "the server sent more bytes than asked for");
+    }
+    S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
+    feed.Update(data, n);
+    position += n;
+    bytes_received_.fetch_add(n, std::memory_order_relaxed);
+    if (settings_.bytes_counter) settings_.bytes_counter->fetch_add(n, std::memory_order_relaxed);
+    return Status::Ok();
+  };
+  // A body that breaks off is resumed from the byte it reached: the feed
+  // keeps its place, nothing is written or hashed twice.
+  bool another_failed = false;
+  auto got = Retried([&](int) -> Result<s3::ObjectMetadata> {
+    {
+      std::lock_guard lock(mu_);
+      another_failed = !failure_.ok();
+    }
+    if (another_failed) return Status::Error(ErrorKind::kCancelled, "another range failed");
+    req.range = s3::ByteRange{position, end - 1};
+    auto r = store_.GetObject(req, sink);
+    if (r.ok() && position != end) {
+      return Status::Error(ErrorKind::kTransient,
+                           fmt::format("the body of bytes {}-{} ended at {}", span.offset, end - 1,
+                                       position),
+                           ErrorContext::ForObject("GetObject", item_.bucket, item_.key));
+    }
+    return r;
+  });
+  if (!got.ok()) {
+    if (!another_failed) RecordFailure(got.status());
+    (void)feed.Finish();
+    return;
+  }
+  Status fed = feed.Finish();
+  if (!fed.ok()) {
+    RecordFailure(fed);
+    return;
+  }
+  // The ordering rule of atomic_file.h: sync, then let the range be recorded.
+  Status synced = file_->Sync();
+  if (!synced.ok()) {
+    RecordFailure(synced);
+    return;
+  }
+  if (on_range_synced) on_range_synced(item_.id, span);
+}
+
+DownloadOutcome ObjectDownload::Finish() {
+  if (ended_) return *ended_;
+  Status failure;
+  {
+    std::lock_guard lock(mu_);
+    failure = failure_;
+  }
+  if (!failure.ok()) return Fail(failure);
+  if (settings_.cancelled && settings_.cancelled->load()) {
+    return Fail(Status::Error(ErrorKind::kCancelled, "the run is stopping"));
+  }
+  auto verdict = verifier_->Finish();
+  if (!verdict.ok()) return Fail(verdict.status());
+  return Complete(std::move(*verdict));
+}
+
+}  // namespace s3m::engine

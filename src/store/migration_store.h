@@ -1,0 +1,155 @@
+// MigrationStore: the migration engine's view of the state database — its
+// work queues and the state changes of PRODUCT.md §4's lifecycle.
+//
+// It shares the StateStore's connection (and so its WriterLock and
+// synchronous = FULL setting). One thread uses it: the engine's coordinator,
+// which groups the changes of many objects into one transaction
+// (BeginBatch/CommitBatch) — a group commit. Ordering rule of the engine
+// (PRODUCT.md §5.1): a row reaches `verified` in a committed transaction
+// before its DeleteObject is sent, and reaches `deleted` only after S3
+// confirmed the delete.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "store/file_state.h"
+#include "store/sqlite.h"
+#include "store/state_store.h"
+
+namespace s3m::store {
+
+// One object as the engine works on it.
+struct WorkItem {
+  int64_t id = 0;
+  std::string bucket;
+  std::string key;
+  std::string version_id;  // "" unless listed with ListObjectVersions
+  int64_t size = 0;
+  std::string etag;
+  std::string storage_class;
+  bool archived = false;
+  std::string last_modified;
+  std::string checksum_algorithm;
+  std::string checksum_type;
+  FileState state = FileState::kDiscovered;
+  int64_t attempts = 0;
+  std::optional<std::string> error_message;
+  std::optional<std::string> local_path;
+  std::optional<std::string> restore_requested_at;
+  std::optional<std::string> restore_tier;
+  std::optional<std::string> restore_expiry;
+  std::optional<std::string> verified_by;
+  std::optional<std::string> previous_local_path;
+  bool bucket_versioned = false;  // the bucket was listed with ListObjectVersions
+};
+
+// The engine's queues. Each is a keyset-paginated walk of files_by_state.
+enum class WorkQueue {
+  kDownloadable,     // discovered, readable now
+  kNeedsRestore,     // discovered, archived
+  kResumeDownload,   // downloading (left by an interrupted run)
+  kDownloaded,       // downloaded, not yet verified (left by an interrupted run)
+  kRestoreRequested, // glacier_restore_requested
+  kRestoring,        // glacier_restoring (restored copies ready for download included)
+  kVerified,         // verified, awaiting delete
+};
+
+// Optional column changes that go with a state change. Unset = unchanged;
+// for text columns an empty string sets NULL.
+struct FileChange {
+  int64_t id = 0;
+  FileState from = FileState::kDiscovered;
+  FileState to = FileState::kDiscovered;
+  std::optional<std::string> error_message;  // only kept with to == kError
+  bool count_attempt = false;                // a failed attempt (any target state)
+  bool reset_attempts = false;
+  std::optional<std::string> local_path;
+  std::optional<std::string> verified_by;
+  std::optional<std::string> restore_requested_at;
+  std::optional<std::string> restore_tier;
+  std::optional<std::string> restore_expiry;
+  std::optional<bool> archived;
+  std::optional<std::string> sse_type;
+  std::optional<std::string> content_type;
+  std::optional<std::string> user_metadata;  // JSON object
+  std::optional<int64_t> parts_count;
+  std::optional<int64_t> part_size;
+  bool clear_previous_copy = false;  // the new copy is verified: forget the old one
+};
+
+// What S3 says the object is now, when it changed since the scan.
+struct ChangedObject {
+  int64_t id = 0;
+  FileState from = FileState::kDiscovered;
+  std::string etag;
+  int64_t size = 0;
+  std::string version_id;
+  std::string last_modified;
+  std::string storage_class;
+  bool archived = false;
+};
+
+// Aggregates the progress display and the exit decision need (from the
+// running totals, no table scan).
+struct StateTotals {
+  std::array<Tally, kAllFileStates.size()> by_state{};
+  int64_t archived_discovered = 0;
+  int64_t restored_ready = 0;  // glacier_restoring with a restore expiry (readable)
+};
+
+class MigrationStore {
+ public:
+  explicit MigrationStore(StateStore& state) : db_(state.database()), clock_(nullptr) {}
+  MigrationStore(StateStore& state, Clock* clock) : db_(state.database()), clock_(clock) {}
+
+  // Up to `limit` items of `queue` with id > after_id, in id order.
+  Result<std::vector<WorkItem>> Next(WorkQueue queue, int64_t after_id, int limit);
+  // Re-reads one row (nullopt when it is gone).
+  Result<std::optional<WorkItem>> Get(int64_t id);
+
+  // Group commit: every change between the two is one transaction.
+  Status BeginBatch();
+  Status CommitBatch();
+  void RollbackBatch();
+  bool in_batch() const { return txn_.has_value(); }
+
+  // Compare-and-set: false when the row was not in `from` (someone reset it).
+  Result<bool> Apply(const FileChange& change);
+  // The object in S3 is not the one recorded: record the new identity, keep
+  // a complete local copy as the previous one (reconcile.h's rule), and put
+  // the row back to discovered.
+  Result<bool> RecordChanged(const ChangedObject& changed);
+
+  // --- Resumable downloads: finished, fsynced ranges --------------------
+  Status AddDoneChunks(int64_t file_id, const std::vector<std::pair<uint64_t, uint64_t>>& ranges);
+  Result<std::vector<std::pair<uint64_t, uint64_t>>> DoneChunks(int64_t file_id);
+  Status ClearChunks(int64_t file_id);
+
+  // --- Local layout ------------------------------------------------------
+  // True when another key of the bucket lies under "<key>/" (then the key's
+  // natural file name is needed as a directory).
+  Result<bool> HasDescendants(const std::string& bucket, const std::string& key);
+  // Another object of the bucket already recorded at `local_path` (compared
+  // case-insensitively when asked).
+  Result<bool> LocalPathTaken(const std::string& bucket, const std::string& local_path,
+                              int64_t except_id, bool case_insensitive);
+
+  Result<StateTotals> Totals();
+  // A sample of rows in `state` (for the final report) and their count.
+  Result<std::vector<WorkItem>> Sample(FileState state, int limit, const std::string& extra_where = "");
+  Result<int64_t> Count(FileState state, const std::string& extra_where = "");
+
+ private:
+  std::string Now() const;
+  Database& db_;
+  Clock* clock_;
+  std::optional<Transaction> txn_;
+};
+
+}  // namespace s3m::store

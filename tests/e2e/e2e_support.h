@@ -1,0 +1,66 @@
+// End-to-end tests: the real s3migrate binary against a real server (the
+// emulator, or s3rver/Swift from scripts/with-test-servers.sh), checked the
+// way a user would: exit code, output, the local tree byte for byte, the
+// bucket's contents, and the state database through plain SQL.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "s3/client.h"
+#include "s3emu_process.h"
+
+namespace s3m::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal when killed
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` with `env` added to a minimal environment, waits, and returns
+// its exit code and output. `on_started` (optional) gets the pid right after
+// the spawn (to send it signals).
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env,
+                         const std::function<void(pid_t)>& on_started = nullptr);
+
+// Deterministic bytes that differ from one seed to the next.
+std::string TestBytes(size_t size, uint32_t seed);
+
+std::string ReadFileOrDie(const std::string& path);
+bool PathExists(const std::string& path);
+
+// Runs a query on a SQLite database and returns the rows (columns joined with
+// '|', NULL as "NULL"), the way `sqlite3 DB "SELECT ..."` prints them.
+std::vector<std::string> Sql(const std::string& db_path, const std::string& query);
+int64_t SqlInt(const std::string& db_path, const std::string& query);
+
+// One s3migrate setup: a destination, a database and a config file in a
+// temporary directory, pointed at one S3 endpoint.
+class S3migrateRun {
+ public:
+  S3migrateRun(std::string endpoint, std::string access_key, std::string secret_key,
+               std::string region = "us-east-1");
+  const std::string& dir() const { return tmp_.path(); }
+  std::string dest() const { return tmp_.path() + "/dest"; }
+  std::string db() const { return tmp_.path() + "/state.db"; }
+  // Extra lines for the config file (TOML), written before each run.
+  void AddConfig(const std::string& line) { config_lines_.push_back(line); }
+  ProcessResult Run(const std::vector<std::string>& args,
+                    const std::function<void(pid_t)>& on_started = nullptr);
+  // The local file of an object, from the database's local_path.
+  std::optional<std::string> LocalPath(const std::string& bucket, const std::string& key);
+
+ private:
+  TempDir tmp_;
+  std::string endpoint_, access_key_, secret_key_, region_;
+  std::vector<std::string> config_lines_;
+};
+
+}  // namespace s3m::testing
