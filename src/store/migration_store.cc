@@ -78,6 +78,17 @@ void BindTextChange(Statement& s, int index, const std::optional<std::string>& v
 
 }  // namespace
 
+Result<Statement*> MigrationStore::Cached(const std::string& sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    S3M_ASSIGN_OR_RETURN(Statement statement, db_.Prepare(sql));
+    it = statements_.emplace(sql, std::move(statement)).first;
+  } else {
+    it->second.Reset();
+  }
+  return &it->second;
+}
+
 std::string MigrationStore::Now() const {
   return FormatTimestamp((clock_ ? *clock_ : Clock::Real()).Now());
 }
@@ -88,17 +99,17 @@ Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t afte
   const std::string sql = fmt::format(
       "SELECT {} FROM {} WHERE f.state = ?1 AND f.id > ?2 {} ORDER BY f.id LIMIT ?3", kWorkColumns,
       kWorkFrom, archived ? "AND f.archived = ?4" : "");
-  S3M_ASSIGN_OR_RETURN(Statement s, db_.Prepare(sql));
-  s.Bind(1, FileStateName(state)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-  if (archived) s.Bind(4, static_cast<int64_t>(*archived));
-  return ReadAll(s);
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(sql));
+  s->Bind(1, FileStateName(state)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
+  if (archived) s->Bind(4, static_cast<int64_t>(*archived));
+  return ReadAll(*s);
 }
 
 Result<std::optional<WorkItem>> MigrationStore::Get(int64_t id) {
-  S3M_ASSIGN_OR_RETURN(Statement s, db_.Prepare(fmt::format(
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format(
                                         "SELECT {} FROM {} WHERE f.id = ?1", kWorkColumns, kWorkFrom)));
-  s.Bind(1, id);
-  S3M_ASSIGN_OR_RETURN(std::vector<WorkItem> rows, ReadAll(s));
+  s->Bind(1, id);
+  S3M_ASSIGN_OR_RETURN(std::vector<WorkItem> rows, ReadAll(*s));
   if (rows.empty()) return std::optional<WorkItem>();
   return std::optional<WorkItem>(std::move(rows.front()));
 }
@@ -127,9 +138,7 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
   }
   // One statement for every change the engine makes; unset fields keep
   // their value (see BindTextChange).
-  S3M_ASSIGN_OR_RETURN(
-      Statement s,
-      db_.Prepare(
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(
           "UPDATE files SET state = ?3, updated_at = ?4, "
           "attempts = CASE WHEN ?6 THEN 0 ELSE attempts END + ?5, "
           "error_message = CASE WHEN ?3 = 'error' THEN ?7 ELSE NULL END, "
@@ -150,164 +159,158 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
           "previous_version_id = CASE WHEN ?27 THEN NULL ELSE previous_version_id END, "
           "previous_local_path = CASE WHEN ?27 THEN NULL ELSE previous_local_path END "
           "WHERE id = ?1 AND state = ?2"));
-  s.Bind(1, c.id).Bind(2, FileStateName(c.from)).Bind(3, FileStateName(c.to)).Bind(4, Now());
-  s.Bind(5, static_cast<int64_t>(c.count_attempt || c.to == FileState::kError));
-  s.Bind(6, static_cast<int64_t>(c.reset_attempts));
-  s.Bind(7, c.error_message);
-  BindTextChange(s, 8, c.local_path);
-  BindTextChange(s, 10, c.verified_by);
-  BindTextChange(s, 12, c.restore_requested_at);
-  BindTextChange(s, 14, c.restore_tier);
-  BindTextChange(s, 16, c.restore_expiry);
+  s->Bind(1, c.id).Bind(2, FileStateName(c.from)).Bind(3, FileStateName(c.to)).Bind(4, Now());
+  s->Bind(5, static_cast<int64_t>(c.count_attempt || c.to == FileState::kError));
+  s->Bind(6, static_cast<int64_t>(c.reset_attempts));
+  s->Bind(7, c.error_message);
+  BindTextChange(*s, 8, c.local_path);
+  BindTextChange(*s, 10, c.verified_by);
+  BindTextChange(*s, 12, c.restore_requested_at);
+  BindTextChange(*s, 14, c.restore_tier);
+  BindTextChange(*s, 16, c.restore_expiry);
   if (c.archived) {
-    s.Bind(18, static_cast<int64_t>(*c.archived));
+    s->Bind(18, static_cast<int64_t>(*c.archived));
   } else {
-    s.BindNull(18);
+    s->BindNull(18);
   }
-  BindTextChange(s, 19, c.sse_type);
-  BindTextChange(s, 21, c.content_type);
-  BindTextChange(s, 23, c.user_metadata);
-  s.Bind(25, c.parts_count).Bind(26, c.part_size);
-  s.Bind(27, static_cast<int64_t>(c.clear_previous_copy));
-  S3M_RETURN_IF_ERROR(s.Run());
+  BindTextChange(*s, 19, c.sse_type);
+  BindTextChange(*s, 21, c.content_type);
+  BindTextChange(*s, 23, c.user_metadata);
+  s->Bind(25, c.parts_count).Bind(26, c.part_size);
+  s->Bind(27, static_cast<int64_t>(c.clear_previous_copy));
+  S3M_RETURN_IF_ERROR(s->Run());
   return db_.Changes() == 1;
 }
 
 Result<bool> MigrationStore::RecordChanged(const ChangedObject& c) {
-  S3M_ASSIGN_OR_RETURN(
-      Statement read,
-      db_.Prepare("SELECT id, version_id, etag, size, state, storage_class, last_modified, "
+  S3M_ASSIGN_OR_RETURN(Statement* read, Cached("SELECT id, version_id, etag, size, state, storage_class, last_modified, "
                   "checksum_algorithm, checksum_type, restore_expiry, local_path, previous_etag, "
                   "previous_size, previous_version_id, previous_local_path FROM files "
                   "WHERE id = ?1 AND state = ?2"));
-  read.Bind(1, c.id).Bind(2, FileStateName(c.from));
-  S3M_ASSIGN_OR_RETURN(bool found, read.Step());
+  read->Bind(1, c.id).Bind(2, FileStateName(c.from));
+  S3M_ASSIGN_OR_RETURN(bool found, read->Step());
   if (!found) return false;
   ExistingRow row;
-  row.id = read.ColumnInt(0);
-  row.version_id = read.ColumnText(1);
-  row.etag = read.ColumnText(2);
-  row.size = read.ColumnInt(3);
+  row.id = read->ColumnInt(0);
+  row.version_id = read->ColumnText(1);
+  row.etag = read->ColumnText(2);
+  row.size = read->ColumnInt(3);
   row.state = c.from;
-  row.local_path = read.ColumnOptionalText(10);
-  row.previous_etag = read.ColumnOptionalText(11);
-  row.previous_size = read.ColumnOptionalInt(12);
-  row.previous_version_id = read.ColumnOptionalText(13);
-  row.previous_local_path = read.ColumnOptionalText(14);
-  read.Reset();
+  row.local_path = read->ColumnOptionalText(10);
+  row.previous_etag = read->ColumnOptionalText(11);
+  row.previous_size = read->ColumnOptionalInt(12);
+  row.previous_version_id = read->ColumnOptionalText(13);
+  row.previous_local_path = read->ColumnOptionalText(14);
+  read->Reset();
   const PreviousCopy previous = PreviousCopyAfterChange(row);
-  S3M_ASSIGN_OR_RETURN(
-      Statement s,
-      db_.Prepare("UPDATE files SET state = 'discovered', etag = ?2, size = ?3, version_id = ?4, "
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("UPDATE files SET state = 'discovered', etag = ?2, size = ?3, version_id = ?4, "
                   "last_modified = ?5, storage_class = ?6, archived = ?7, local_path = NULL, "
                   "verified_by = NULL, restore_requested_at = NULL, restore_tier = NULL, "
                   "restore_expiry = NULL, error_message = NULL, parts_count = NULL, "
                   "part_size = NULL, previous_etag = ?8, previous_size = ?9, "
                   "previous_version_id = ?10, previous_local_path = ?11, updated_at = ?12 "
                   "WHERE id = ?1"));
-  s.Bind(1, c.id).Bind(2, c.etag).Bind(3, c.size).Bind(4, c.version_id).Bind(5, c.last_modified);
-  s.Bind(6, c.storage_class).Bind(7, static_cast<int64_t>(c.archived));
-  s.Bind(8, previous.etag).Bind(9, previous.size).Bind(10, previous.version_id);
-  s.Bind(11, previous.local_path).Bind(12, Now());
-  S3M_RETURN_IF_ERROR(s.Run());
+  s->Bind(1, c.id).Bind(2, c.etag).Bind(3, c.size).Bind(4, c.version_id).Bind(5, c.last_modified);
+  s->Bind(6, c.storage_class).Bind(7, static_cast<int64_t>(c.archived));
+  s->Bind(8, previous.etag).Bind(9, previous.size).Bind(10, previous.version_id);
+  s->Bind(11, previous.local_path).Bind(12, Now());
+  S3M_RETURN_IF_ERROR(s->Run());
   S3M_RETURN_IF_ERROR(ClearChunks(c.id));
   return true;
 }
 
 Status MigrationStore::AddDoneChunks(int64_t file_id,
                                      const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
-  S3M_ASSIGN_OR_RETURN(Statement s,
-                       db_.Prepare("INSERT OR REPLACE INTO download_chunks (file_id, offset, "
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("INSERT OR REPLACE INTO download_chunks (file_id, offset, "
                                    "length) VALUES (?1, ?2, ?3)"));
   for (const auto& [offset, length] : ranges) {
-    s.Bind(1, file_id).Bind(2, static_cast<int64_t>(offset)).Bind(3, static_cast<int64_t>(length));
-    S3M_RETURN_IF_ERROR(s.Run());
-    s.Reset();
+    s->Bind(1, file_id).Bind(2, static_cast<int64_t>(offset)).Bind(3, static_cast<int64_t>(length));
+    S3M_RETURN_IF_ERROR(s->Run());
+    s->Reset();
   }
   return Status::Ok();
 }
 
 Result<std::vector<std::pair<uint64_t, uint64_t>>> MigrationStore::DoneChunks(int64_t file_id) {
-  S3M_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT offset, length FROM download_chunks "
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("SELECT offset, length FROM download_chunks "
                                                 "WHERE file_id = ?1 ORDER BY offset"));
-  s.Bind(1, file_id);
+  s->Bind(1, file_id);
   std::vector<std::pair<uint64_t, uint64_t>> out;
   for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+    S3M_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    out.emplace_back(static_cast<uint64_t>(s.ColumnInt(0)), static_cast<uint64_t>(s.ColumnInt(1)));
+    out.emplace_back(static_cast<uint64_t>(s->ColumnInt(0)), static_cast<uint64_t>(s->ColumnInt(1)));
   }
   return out;
 }
 
 Status MigrationStore::ClearChunks(int64_t file_id) {
-  S3M_ASSIGN_OR_RETURN(Statement s, db_.Prepare("DELETE FROM download_chunks WHERE file_id = ?1"));
-  s.Bind(1, file_id);
-  return s.Run();
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("DELETE FROM download_chunks WHERE file_id = ?1"));
+  s->Bind(1, file_id);
+  return s->Run();
 }
 
 Result<bool> MigrationStore::HasDescendants(const std::string& bucket, const std::string& key) {
   // key + "/" <= k < key + "0" ('0' follows '/'): a range of the
   // (bucket, key, version_id) unique index.
-  S3M_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT 1 FROM files WHERE bucket = ?1 AND "
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("SELECT 1 FROM files WHERE bucket = ?1 AND "
                                                 "key >= ?2 AND key < ?3 LIMIT 1"));
-  s.Bind(1, bucket).Bind(2, key + "/").Bind(3, key + "0");
-  return s.Step();
+  s->Bind(1, bucket).Bind(2, key + "/").Bind(3, key + "0");
+  S3M_ASSIGN_OR_RETURN(bool found, s->Step());
+  s->Reset();  // ends its read at once
+  return found;
 }
 
 Result<bool> MigrationStore::LocalPathTaken(const std::string& bucket, const std::string& local_path,
                                             int64_t except_id, bool case_insensitive) {
-  S3M_ASSIGN_OR_RETURN(
-      Statement s,
-      db_.Prepare(fmt::format("SELECT 1 FROM files WHERE bucket = ?1 AND id != ?3 AND "
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT 1 FROM files WHERE bucket = ?1 AND id != ?3 AND "
                               "(local_path = ?2 {} OR previous_local_path = ?2 {}) LIMIT 1",
                               case_insensitive ? "COLLATE NOCASE" : "",
                               case_insensitive ? "COLLATE NOCASE" : "")));
-  s.Bind(1, bucket).Bind(2, local_path).Bind(3, except_id);
-  return s.Step();
+  s->Bind(1, bucket).Bind(2, local_path).Bind(3, except_id);
+  S3M_ASSIGN_OR_RETURN(bool found, s->Step());
+  s->Reset();
+  return found;
 }
 
 Result<StateTotals> MigrationStore::Totals() {
   StateTotals totals;
-  S3M_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT state, SUM(files), SUM(bytes) FROM "
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("SELECT state, SUM(files), SUM(bytes) FROM "
                                                 "file_totals GROUP BY state"));
   for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+    S3M_ASSIGN_OR_RETURN(bool row, s->Step());
     if (!row) break;
-    if (auto state = ParseFileState(s.ColumnText(0))) {
-      totals.by_state[static_cast<size_t>(*state)].Add(s.ColumnInt(1), s.ColumnInt(2));
+    if (auto state = ParseFileState(s->ColumnText(0))) {
+      totals.by_state[static_cast<size_t>(*state)].Add(s->ColumnInt(1), s->ColumnInt(2));
     }
   }
-  S3M_ASSIGN_OR_RETURN(Statement a, db_.Prepare("SELECT COALESCE(SUM(files), 0) FROM file_totals "
+  S3M_ASSIGN_OR_RETURN(Statement* a, Cached("SELECT COALESCE(SUM(files), 0) FROM file_totals "
                                                 "WHERE state = 'discovered' AND archived = 1"));
-  S3M_ASSIGN_OR_RETURN(bool has, a.Step());
-  if (has) totals.archived_discovered = a.ColumnInt(0);
+  S3M_ASSIGN_OR_RETURN(bool has, a->Step());
+  if (has) totals.archived_discovered = a->ColumnInt(0);
   // Restores in flight are few (max_glacier_restores): counting them directly is cheap.
-  S3M_ASSIGN_OR_RETURN(Statement r, db_.Prepare("SELECT COUNT(*) FROM files WHERE state = "
+  S3M_ASSIGN_OR_RETURN(Statement* r, Cached("SELECT COUNT(*) FROM files WHERE state = "
                                                 "'glacier_restoring' AND restore_expiry IS NOT NULL"));
-  S3M_ASSIGN_OR_RETURN(has, r.Step());
-  if (has) totals.restored_ready = r.ColumnInt(0);
+  S3M_ASSIGN_OR_RETURN(has, r->Step());
+  if (has) totals.restored_ready = r->ColumnInt(0);
   return totals;
 }
 
 Result<std::vector<WorkItem>> MigrationStore::Sample(FileState state, int limit,
                                                      const std::string& extra_where) {
-  S3M_ASSIGN_OR_RETURN(
-      Statement s,
-      db_.Prepare(fmt::format("SELECT {} FROM {} WHERE f.state = ?1 {} ORDER BY f.id LIMIT ?2",
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE f.state = ?1 {} ORDER BY f.id LIMIT ?2",
                               kWorkColumns, kWorkFrom,
                               extra_where.empty() ? "" : "AND (" + extra_where + ")")));
-  s.Bind(1, FileStateName(state)).Bind(2, static_cast<int64_t>(limit));
-  return ReadAll(s);
+  s->Bind(1, FileStateName(state)).Bind(2, static_cast<int64_t>(limit));
+  return ReadAll(*s);
 }
 
 Result<int64_t> MigrationStore::Count(FileState state, const std::string& extra_where) {
-  S3M_ASSIGN_OR_RETURN(
-      Statement s, db_.Prepare(fmt::format("SELECT COUNT(*) FROM files f WHERE f.state = ?1 {}",
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT COUNT(*) FROM files f WHERE f.state = ?1 {}",
                                            extra_where.empty() ? "" : "AND (" + extra_where + ")")));
-  s.Bind(1, FileStateName(state));
-  S3M_ASSIGN_OR_RETURN(bool row, s.Step());
-  return row ? s.ColumnInt(0) : 0;
+  s->Bind(1, FileStateName(state));
+  S3M_ASSIGN_OR_RETURN(bool row, s->Step());
+  return row ? s->ColumnInt(0) : 0;
 }
 
 }  // namespace s3m::store

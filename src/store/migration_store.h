@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -147,9 +148,12 @@ class MigrationStore {
 
  private:
   std::string Now() const;
+  // Statements are prepared once per SQL text and reused.
+  Result<Statement*> Cached(const std::string& sql);
   Database& db_;
   Clock* clock_;
   std::optional<Transaction> txn_;
+  std::unordered_map<std::string, Statement> statements_;
 };
 
 }  // namespace s3m::store
