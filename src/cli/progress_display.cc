@@ -122,8 +122,11 @@ std::string FormatEta(const engine::ProgressSnapshot& s, std::optional<double> b
   if (remaining <= 0) return "0s";
   if (!bytes_per_second) return "calculating...";
   if (*bytes_per_second <= 0) return "stalled";
+  // A trickle would give centuries, past what nanoseconds hold.
+  const double seconds = static_cast<double>(remaining) / *bytes_per_second;
+  if (seconds >= 1000.0 * 86400) return "> 999d";
   return FormatDuration(std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::duration<double>(static_cast<double>(remaining) / *bytes_per_second)));
+      std::chrono::duration<double>(seconds)));
 }
 
 std::string RenderProgressBlock(const engine::ProgressSnapshot& s, const ThroughputWindow& window) {

@@ -54,6 +54,7 @@ class ThroughputWindow {
 // downloaded but not yet deleted, so on such runs it overestimates.
 //   "calculating..."  no rate yet (fewer than two samples)
 //   "stalled"         nothing received in the window while bytes remain
+//   "> 999d"          a trickle that would take longer
 //   "waiting for restores (next check 10:42:00)"
 //                     every object left is an archive restore not yet readable
 //   "0s"              nothing left

@@ -221,6 +221,8 @@ TEST(EtaTest, RemainingBytesOverTheRate) {
   EXPECT_EQ(FormatEta(s, 200'000.0), "45m 30s");  // 546,000,000 B / 200,000 B/s = 2,730 s
   EXPECT_EQ(FormatEta(s, std::nullopt), "calculating...");
   EXPECT_EQ(FormatEta(s, 0.0), "stalled");
+  EXPECT_EQ(FormatEta(s, 546'000'000.0 / (999 * 86400 + 3600)), "999d 1h");
+  EXPECT_EQ(FormatEta(s, 1e-9), "> 999d");  // 5.46e17 s would overflow nanoseconds
   s.done = s.total;
   EXPECT_EQ(FormatEta(s, std::nullopt), "0s");
 }
