@@ -25,8 +25,9 @@ namespace s3m::cli {
 // start to the newest sample, so it stays defined when samples come less often
 // than the window is long. A sample older than the previous one (a clock that
 // went back) or with fewer bytes (a counter that restarted) starts the window
-// afresh rather than producing a negative or inflated rate. Not thread-safe:
-// ProgressDisplay guards it.
+// afresh rather than producing a negative or inflated rate. Holds one sample
+// per Add inside the window (16 at the default 2 s progress interval). Not
+// thread-safe: ProgressDisplay guards it.
 class ThroughputWindow {
  public:
   using MonoTime = Clock::MonoTime;
