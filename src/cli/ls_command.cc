@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
+#include "cli/format.h"
 
 namespace s3m::cli {
 
@@ -21,28 +22,6 @@ CLI::App* AddLsCommand(CLI::App& app, LsOptions& options) {
       "  s3migrate ls -r photos/2020/          # every key under 2020/\n"
       "  s3migrate --endpoint-url http://127.0.0.1:9000 ls --versions photos");
   return cmd;
-}
-
-std::string PrintableKey(std::string_view key) {
-  std::string out;
-  out.reserve(key.size());
-  size_t i = 0;
-  while (i < key.size()) {
-    const auto c = static_cast<unsigned char>(key[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    bool valid = len > 0 && i + len <= key.size();
-    for (size_t k = 1; valid && k < len; ++k) {
-      valid = (static_cast<unsigned char>(key[i + k]) & 0xc0) == 0x80;
-    }
-    if (!valid || c < 0x20 || c == 0x7f || c == '\\') {
-      out += fmt::format("\\x{:02x}", c);
-      ++i;
-    } else {
-      out.append(key.substr(i, len));
-      i += len;
-    }
-  }
-  return out;
 }
 
 namespace {

@@ -17,8 +17,4 @@ struct LsOptions {
 CLI::App* AddLsCommand(CLI::App& app, LsOptions& options);
 int RunLsCommand(const LsOptions& options, CommandContext& ctx);
 
-// Makes a key safe to print on a terminal: control characters, backslashes and
-// invalid UTF-8 bytes become \xNN escapes. Never changes a key in storage.
-std::string PrintableKey(std::string_view key);
-
 }  // namespace s3m::cli

@@ -1,10 +1,6 @@
 #include "cli/state_commands.h"
 
-#include <cmath>
-
-#include <fmt/format.h>
-
-#include "cli/ls_command.h"
+#include "cli/format.h"
 
 namespace s3m::cli {
 
@@ -23,35 +19,6 @@ Result<std::unique_ptr<store::StateStore>> OpenStateForReading(const CommandCont
   options.mode = store::OpenMode::kRead;
   options.command = "status";
   return store::StateStore::Open(ctx.settings().state_db, options);
-}
-
-std::string FormatCount(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return n < 0 ? "-" + out : out;
-}
-
-std::string FormatBytes(int64_t bytes) {
-  static const char* kUnits[] = {"KB", "MB", "GB", "TB", "PB"};
-  if (bytes < 1024) return fmt::format("{} B", bytes);
-  double value = static_cast<double>(bytes);
-  int unit = -1;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  return fmt::format("{:.2f} {}", value, kUnits[unit]);
-}
-
-std::string FormatUsd(double dollars) {
-  if (dollars > 0 && dollars < 0.00005) return "< $0.0001";
-  if (dollars != 0 && std::fabs(dollars) < 0.01) return fmt::format("${:.4f}", dollars);
-  const auto cents = static_cast<int64_t>(std::llround(dollars * 100));
-  return fmt::format("${}.{:02d}", FormatCount(cents / 100), static_cast<int>(cents % 100));
 }
 
 std::string ObjectUrl(const std::string& bucket, const std::string& key) {

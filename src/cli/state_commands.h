@@ -1,6 +1,6 @@
 // What the commands on the state database (scan, rescan, status, reset,
-// retry, and later migrate) share: opening it the right way, and printing
-// counts and sizes the way the progress block does.
+// retry, and later migrate) share: opening it the right way, naming objects,
+// and failing with the documented exit code. Numbers print through cli/format.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli/context.h"
+#include "cli/format.h"  // FormatCount, FormatBytes, FormatUsd
 #include "store/state_store.h"
 
 namespace s3m::cli {
@@ -22,12 +23,6 @@ Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(
 // Opens it for reading only; works while a writer runs.
 Result<std::unique_ptr<store::StateStore>> OpenStateForReading(const CommandContext& ctx);
 
-// "1,234,567"
-std::string FormatCount(int64_t n);
-// "156.78 GB" (GB = 2^30 bytes, as AWS bills), "12.5 MB", "512 B"
-std::string FormatBytes(int64_t bytes);
-// "$1,234.57", "$0.0012" (small amounts keep significant digits), "< $0.0001"
-std::string FormatUsd(double dollars);
 // "s3://bucket/key" with the key made printable (see PrintableKey)
 std::string ObjectUrl(const std::string& bucket, const std::string& key = {});
 

@@ -6,15 +6,13 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
-#include "cli/ls_command.h"
+#include "cli/format.h"
 #include "cli/state_commands.h"
 #include "store/timestamp.h"
 
 namespace s3m::cli {
 
 namespace {
-
-const std::string kRule(70, '=');
 
 // Figures derived from the summary's (state, storage class) groups.
 struct Figures {
@@ -49,17 +47,8 @@ Figures Derive(const store::Summary& s) {
   return f;
 }
 
-// "Glacier restore requested" from "glacier_restore_requested".
-std::string StateLabel(store::FileState state) {
-  std::string label(store::FileStateName(state));
-  for (char& c : label) c = c == '_' ? ' ' : c;
-  label[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(label[0])));
-  return label;
-}
-
 std::string TallyLine(const std::string& label, const store::Tally& t, int indent = 2) {
-  return fmt::format("{:{}}{:<28}{:>11} files {:>12}\n", "", indent, label, FormatCount(t.files),
-                     FormatBytes(t.bytes));
+  return FormatTallyLine(label, t.files, t.bytes, indent, indent + 39);
 }
 
 std::string BucketScanText(const store::BucketRecord& b) {

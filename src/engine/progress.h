@@ -68,6 +68,7 @@ struct MigrationReport {
   std::chrono::system_clock::time_point started_at{};
   std::chrono::system_clock::time_point finished_at{};
   bool interrupted = false;  // stopped by SIGINT/SIGTERM; resumable
+  bool dry_run = false;      // --dry-run: nothing was deleted (see would_delete)
 
   FilesBytes downloaded{};  // objects written and verified by this run
   FilesBytes deleted{};     // objects deleted from S3 by this run
