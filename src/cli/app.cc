@@ -103,6 +103,9 @@ int RunCli(int argc, char** argv) {
     return ExitCodeFor(ctx.status());
   }
   g_cancel_flag = &(*ctx)->cancelled();
+  // A closed pipe on stdout (`s3migrate migrate | head`) must not kill a
+  // run mid-transfer: writes fail with EPIPE instead, and are ignored.
+  std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
 

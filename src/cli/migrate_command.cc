@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
+#include "cli/progress_display.h"
 #include "cli/state_commands.h"
 #include "engine/file_system.h"
 #include "engine/migrator.h"
@@ -88,12 +89,15 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
       std::chrono::milliseconds(static_cast<int64_t>(settings.progress_update_interval * 1000));
   opt.cancelled = &ctx.cancelled();
 
+  const ProgressDisplay::Mode mode =
+      ProgressDisplay::ChooseMode(ctx.flags().no_progress, STDOUT_FILENO);
+  ProgressDisplay display(STDOUT_FILENO, mode, Clock::Real(), settings.state_db);
+  opt.on_progress = [&display](const engine::ProgressSnapshot& snapshot) { display.Update(snapshot); };
 
   engine::Migrator migrator(**state, **store, engine::PosixFileSystem::Default(), std::move(opt));
   auto report = migrator.Run();
   if (!report.ok()) return FailCommand(report.status());
-  fmt::print("downloaded {} deleted {} errors {}\n", report->downloaded.files, report->deleted.files, report->error_count);
-  for (auto& e : report->errors) fmt::print("error {} {}: {}\n", e.bucket, e.key, e.reason);
+  display.Finish(*report);
   if (report->interrupted) return kExitInterrupted;
   if (report->error_count > 0) return kExitObjectsInError;
   return kExitOk;

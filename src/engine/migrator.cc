@@ -928,6 +928,7 @@ Result<MigrationReport> Migrator::Impl::BuildReport() {
   r.started_at = started_at_;
   r.finished_at = clock_.Now();
   r.interrupted = opt_.cancelled != nullptr && opt_.cancelled->load();
+  r.dry_run = opt_.dry_run;
   r.downloaded = downloaded_;
   r.deleted = deleted_;
   r.would_delete = would_delete_;
