@@ -157,6 +157,34 @@ Status AtomicFile::Commit(const CommitOptions& options) {
   return Status::Ok();
 }
 
+Status AtomicFile::Seal(const CommitOptions& options) {
+  S3M_RETURN_IF_ERROR(CheckOpen("seal"));
+  state_ = State::kFailed;
+  S3M_ASSIGN_OR_RETURN(FileInfo info, file_->Stat());
+  if (info.size != size_) {
+    return Status::Error(ErrorKind::kFatal,
+                         fmt::format("partial file has {} bytes, the object {}", info.size, size_),
+                         Context("commit"));
+  }
+  if (options.mtime) S3M_RETURN_IF_ERROR(fs_.SetModificationTime(partial_path_, *options.mtime));
+  S3M_RETURN_IF_ERROR(file_->Close());
+  state_ = State::kSealed;
+  return Status::Ok();
+}
+
+Status AtomicFile::Publish() {
+  if (state_ != State::kSealed) {
+    return Status::Error(ErrorKind::kFatal, "internal error: Publish() of a file not sealed",
+                         Context("publish"));
+  }
+  state_ = State::kFailed;
+  // The caller synced the filesystem after Seal(): the bytes are durable.
+  S3M_RETURN_IF_ERROR(fs_.Rename(partial_path_, final_path_));
+  renamed_ = true;
+  state_ = State::kCommitted;
+  return Status::Ok();
+}
+
 Status AtomicFile::Abandon() {
   if (state_ == State::kAbandoned) return Status::Ok();
   if (state_ == State::kCommitted) {

@@ -107,6 +107,21 @@ class AtomicFile {
   // downloaded only after Commit() returns OK. On failure the caller should
   // Abandon() and download again.
   Status Commit(const CommitOptions& options);
+  // Commit in two halves for a batch of small files, with one
+  // FileSystem::SyncFileSystem() standing in for every file's fsync and
+  // every directory's:
+  //
+  //   for each file: file->Seal(options)     // size check, mtime, close
+  //   fs.SyncFileSystem(root)                // all their bytes durable
+  //   for each file: file->Publish()         // rename to the final name
+  //   fs.SyncFileSystem(root)                // all the renames durable
+  //   ... only now record them as downloaded
+  //
+  // The ordering rule is Commit's: the final name only ever points at bytes
+  // that are already durable.
+  Status Seal(const CommitOptions& options);
+  Status Publish();
+
   // Deletes the partial file (if Commit did not rename it yet). No directory
   // sync: a partial file that comes back after a crash is harmless, it is
   // truncated or resumed by the next Open.
@@ -120,7 +135,7 @@ class AtomicFile {
   File& file() { return *file_; }
 
  private:
-  enum class State { kOpen, kCommitted, kAbandoned, kFailed };
+  enum class State { kOpen, kSealed, kCommitted, kAbandoned, kFailed };
 
   AtomicFile(FileSystem& fs, std::string final_path, std::unique_ptr<File> file, uint64_t size,
              bool resumed);

@@ -250,10 +250,16 @@ DownloadOutcome ObjectDownload::Complete(VerificationResult result) {
   }
   AtomicFile::CommitOptions commit;
   commit.mtime = ParseIso8601(item_.last_modified);
-  Status committed = file_->Commit(commit);
-  if (!committed.ok()) return Fail(committed);
-  file_.reset();
   DownloadOutcome out = facts_;
+  if (settings_.batch_publish && !is_large()) {
+    Status sealed = file_->Seal(commit);
+    if (!sealed.ok()) return Fail(sealed);
+    out.sealed = std::shared_ptr<AtomicFile>(std::move(file_));
+  } else {
+    Status committed = file_->Commit(commit);
+    if (!committed.ok()) return Fail(committed);
+    file_.reset();
+  }
   out.result = DownloadResult::kDone;
   out.bytes_received = bytes_received();
   out.verification = std::move(result);

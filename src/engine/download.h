@@ -58,6 +58,9 @@ struct DownloadSettings {
   RetryPolicy range_retry{};
   Clock* clock = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
+  // Small objects end Seal()ed, not committed: BatchPublisher makes a batch
+  // of them durable at once (publisher.h). Large ones always Commit().
+  bool batch_publish = false;
   // Every byte received is also added here (the run's throughput).
   std::atomic<uint64_t>* bytes_counter = nullptr;
 };
@@ -93,6 +96,8 @@ struct DownloadOutcome {
   std::optional<s3::ObjectMetadata> current;
   // kNeedsRestore: x-amz-archive-status of an Intelligent-Tiering object.
   std::string archive_status;
+  // kDone with batch_publish: the sealed file, not yet under its final name.
+  std::shared_ptr<AtomicFile> sealed;
 };
 
 struct ByteSpan {

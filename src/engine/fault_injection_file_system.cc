@@ -403,6 +403,30 @@ Status FaultInjectionFileSystem::SyncDirectory(const std::string& raw_path) {
   return first_error;
 }
 
+Status FaultInjectionFileSystem::SyncFileSystem(const std::string& raw_path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kSyncDirectory, Key(raw_path)));
+  S3M_RETURN_IF_ERROR(base_.SyncFileSystem(raw_path));
+  // Like syncfs(2): every tracked file's bytes and every pending directory
+  // change are durable now.
+  for (auto& [path, tracked] : files_) {
+    auto info = base_.LinkStat(tracked->path);
+    if (info.ok()) tracked->synced_size = info->size;
+    tracked->undo.clear();
+    tracked->unsynced_bytes = 0;
+    tracked->dirty = false;
+  }
+  Status first_error;
+  for (PendingEntry& entry : pending_) {
+    if (entry.saved.empty()) continue;
+    files_.erase(entry.saved);
+    const Status removed = base_.RemoveFile(entry.saved);
+    if (first_error.ok() && !removed.ok()) first_error = removed;
+  }
+  pending_.clear();
+  return first_error;
+}
+
 Result<FileInfo> FaultInjectionFileSystem::Stat(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kStat, Key(path)));

@@ -83,6 +83,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status CreateDirectory(const std::string& path) override;
   Status RemoveDirectory(const std::string& path) override;
   Status SyncDirectory(const std::string& path) override;
+  Status SyncFileSystem(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
   Result<FileInfo> LinkStat(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;

@@ -283,6 +283,16 @@ Status PosixFileSystem::SyncDirectory(const std::string& path) {
   return err == 0 ? Status::Ok() : FileError(err, "close directory", path);
 }
 
+Status PosixFileSystem::SyncFileSystem(const std::string& path) {
+  UniqueFd fd(RetryOnEintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }));
+  if (fd.get() < 0) return FileError(errno, "open", path);
+  if (RetryOnEintr([&] { return ::syncfs(fd.get()); }) != 0) {
+    return FileError(errno, "syncfs", path);
+  }
+  const int err = fd.Close();
+  return err == 0 ? Status::Ok() : FileError(err, "close", path);
+}
+
 Result<FileInfo> PosixFileSystem::Stat(const std::string& path) { return StatPath(path, true); }
 
 Result<FileInfo> PosixFileSystem::LinkStat(const std::string& path) {

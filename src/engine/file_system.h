@@ -143,6 +143,10 @@ class FileSystem {
   virtual Status RemoveDirectory(const std::string& path) = 0;  // must be empty
   // Makes the entries of directory `path` durable (open O_DIRECTORY + fsync).
   virtual Status SyncDirectory(const std::string& path) = 0;
+  // syncfs(2): every file's data and every directory change on the
+  // filesystem holding `path` is durable when this returns. One call makes a
+  // whole batch of small files durable at once (AtomicFile::Seal/Publish).
+  virtual Status SyncFileSystem(const std::string& path) = 0;
   virtual Result<FileInfo> Stat(const std::string& path) = 0;      // follows symlinks
   virtual Result<FileInfo> LinkStat(const std::string& path) = 0;  // does not
   virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
@@ -162,6 +166,7 @@ class PosixFileSystem final : public FileSystem {
   Status CreateDirectory(const std::string& path) override;
   Status RemoveDirectory(const std::string& path) override;
   Status SyncDirectory(const std::string& path) override;
+  Status SyncFileSystem(const std::string& path) override;
   Result<FileInfo> Stat(const std::string& path) override;
   Result<FileInfo> LinkStat(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;

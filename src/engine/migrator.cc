@@ -20,6 +20,7 @@
 #include "engine/atomic_file.h"
 #include "engine/download.h"
 #include "engine/local_layout.h"
+#include "engine/publisher.h"
 #include "engine/restore.h"
 #include "engine/task_runner.h"
 #include "engine/transfer_pool.h"
@@ -169,6 +170,7 @@ class Migrator::Impl {
   std::condition_variable ev_cv_;
   std::vector<Event> events_;
 
+  std::unique_ptr<BatchPublisher> publisher_;
   std::unique_ptr<TransferPool> pool_;
   std::unique_ptr<TaskRunner> restores_;
   std::unique_ptr<TaskRunner> deletes_;
@@ -304,6 +306,7 @@ Status Migrator::Impl::Dispatch(WorkItem item) {
   settings.clock = &clock_;
   settings.cancelled = &stop_;
   settings.bytes_counter = &bytes_received_;
+  settings.batch_publish = true;
   auto download = std::make_unique<ObjectDownload>(s3_, fs_, dirs_, item, *path, settings,
                                                    std::move(resumed), std::move(done));
   downloading_[item.id] = item;
@@ -984,10 +987,18 @@ Result<MigrationReport> Migrator::Impl::Run() {
   started_at_ = clock_.Now();
   S3M_RETURN_IF_ERROR(Preflight());
   const int large_slots = std::max(2, opt_.concurrency / 4);
+  publisher_ = std::make_unique<BatchPublisher>(
+      fs_, layout_.root(), [this](DownloadOutcome outcome) { Post(std::move(outcome)); });
   pool_ = std::make_unique<TransferPool>(
       opt_.concurrency, large_slots,
       [this](int64_t id, ByteSpan span) { Post(RangeDone{id, span}); },
-      [this](DownloadOutcome outcome) { Post(std::move(outcome)); });
+      [this](DownloadOutcome outcome) {
+        if (outcome.sealed) {
+          publisher_->Add(std::move(outcome));
+        } else {
+          Post(std::move(outcome));
+        }
+      });
   restores_ = std::make_unique<TaskRunner>("restore", 8);
   deletes_ = std::make_unique<TaskRunner>("delete", 4);
   next_poll_ = clock_.MonotonicNow();
@@ -1066,7 +1077,8 @@ Result<MigrationReport> Migrator::Impl::Run() {
       pool_->Stop();
       restores_->DropQueued();
       // Wait for what is in flight to report, then one last commit.
-      if (pool_->in_flight() == 0 && restores_->pending() == 0 && deletes_->pending() == 0) {
+      if (pool_->in_flight() == 0 && publisher_->pending() == 0 && restores_->pending() == 0 &&
+          deletes_->pending() == 0) {
         std::vector<Event> rest;
         {
           std::lock_guard lock(ev_mu_);
@@ -1095,6 +1107,7 @@ Result<MigrationReport> Migrator::Impl::Run() {
   }
   // Threads end before the report reads the database.
   pool_.reset();
+  publisher_.reset();
   restores_.reset();
   deletes_.reset();
   ReportProgress(true);

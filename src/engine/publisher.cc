@@ -1,0 +1,81 @@
+#include "engine/publisher.h"
+
+#include <cerrno>
+
+namespace s3m::engine {
+
+BatchPublisher::BatchPublisher(FileSystem& fs, std::string root, OnPublished on_published)
+    : fs_(fs), root_(std::move(root)), on_published_(std::move(on_published)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+BatchPublisher::~BatchPublisher() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void BatchPublisher::Add(DownloadOutcome outcome) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back(std::move(outcome));
+  }
+  cv_.notify_one();
+}
+
+size_t BatchPublisher::pending() const {
+  std::lock_guard lock(mu_);
+  return queue_.size() + publishing_;
+}
+
+void BatchPublisher::Loop() {
+  for (;;) {
+    std::vector<DownloadOutcome> batch;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      batch.swap(queue_);
+      publishing_ = batch.size();
+    }
+    PublishBatch(batch);
+    for (DownloadOutcome& outcome : batch) on_published_(std::move(outcome));
+    std::lock_guard lock(mu_);
+    publishing_ = 0;
+  }
+}
+
+void BatchPublisher::PublishBatch(std::vector<DownloadOutcome>& batch) {
+  auto fail = [](DownloadOutcome& outcome, const Status& status) {
+    const int err = status.context().sys_errno;
+    outcome.result = (err == EISDIR || err == ENOTDIR || err == EEXIST) ? DownloadResult::kPathConflict
+                                                                         : DownloadResult::kFailed;
+    outcome.status = status;
+    if (outcome.sealed) (void)outcome.sealed->Abandon();
+    outcome.sealed.reset();
+  };
+  Status synced = fs_.SyncFileSystem(root_);
+  if (!synced.ok()) {
+    for (DownloadOutcome& outcome : batch) fail(outcome, synced);
+    return;
+  }
+  for (DownloadOutcome& outcome : batch) {
+    Status published = outcome.sealed->Publish();
+    if (!published.ok()) fail(outcome, published);
+  }
+  synced = fs_.SyncFileSystem(root_);
+  for (DownloadOutcome& outcome : batch) {
+    if (!outcome.sealed) continue;
+    // Renamed but perhaps not durable: download again rather than record it.
+    if (!synced.ok()) {
+      outcome.result = DownloadResult::kFailed;
+      outcome.status = synced;
+    }
+    outcome.sealed.reset();
+  }
+}
+
+}  // namespace s3m::engine

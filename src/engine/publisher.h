@@ -1,0 +1,59 @@
+// BatchPublisher: makes finished small downloads durable in batches.
+//
+// A small object's fsync and its directory's fsync cost more than its GET
+// (measured: 10,000 x 16 KiB objects took twice as long with them). Workers
+// therefore only Seal() their files; this thread takes whatever has piled
+// up, and
+//
+//   SyncFileSystem   every sealed file's bytes durable
+//   Publish each     rename to the final name
+//   SyncFileSystem   every rename durable
+//
+// and only then reports the outcomes, so the engine records `downloaded` and
+// `verified` exactly as late as with per-file fsyncs (atomic_file.h's rule:
+// a final name never points at bytes that are not durable). While one batch
+// syncs, the next one gathers: a group commit.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/download.h"
+#include "engine/file_system.h"
+
+namespace s3m::engine {
+
+class BatchPublisher {
+ public:
+  using OnPublished = std::function<void(DownloadOutcome)>;
+  BatchPublisher(FileSystem& fs, std::string root, OnPublished on_published);
+  // Publishes what is queued, then joins.
+  ~BatchPublisher();
+  BatchPublisher(const BatchPublisher&) = delete;
+  BatchPublisher& operator=(const BatchPublisher&) = delete;
+
+  // `outcome.sealed` holds a sealed file.
+  void Add(DownloadOutcome outcome);
+  // Outcomes queued or being published.
+  size_t pending() const;
+
+ private:
+  void Loop();
+  void PublishBatch(std::vector<DownloadOutcome>& batch);
+
+  FileSystem& fs_;
+  const std::string root_;
+  const OnPublished on_published_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<DownloadOutcome> queue_;
+  size_t publishing_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace s3m::engine
