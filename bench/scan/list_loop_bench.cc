@@ -34,7 +34,10 @@ int main(int argc, char** argv) {
   }
   s3m::s3::ListObjectsV2Request req;
   req.bucket = argv[5];
-  req.fetch_restore_status = true;  // as the scanner asks
+  // The request the scanner sends (src/scan/scanner.cc, ListObjects).
+  req.max_keys = 1000;
+  req.url_encoding = true;
+  req.fetch_restore_status = true;
   int64_t objects = 0;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {

@@ -10,7 +10,8 @@
 # S3M_TEST_S3RVER_* exports. Credentials are s3rver's built-in pair
 # S3RVER/S3RVER. Beware: s3rver 3.7.1 checks SigV2 signatures but for SigV4
 # only checks that the access key exists (a wrong secret is accepted), so
-# signature tests need the Swift server.
+# signature tests need the Swift server. S3M_TEST_S3RVER_ARGS adds flags
+# (a benchmark passes --silent: its per-request log costs throughput).
 
 # repo_root, ts_timeout and the ts_* functions come from with-test-servers.sh.
 # shellcheck disable=SC2154
@@ -31,16 +32,20 @@ start_s3rver() {
   fi
   port="$(ts_free_ports 1)"
   mkdir -p "$dir/data"
+  local extra=()
+  # shellcheck disable=SC2206  # word splitting of the extra flags is wanted
+  [[ -n "${S3M_TEST_S3RVER_ARGS:-}" ]] && extra=(${S3M_TEST_S3RVER_ARGS})
 
   # --openssl-legacy-provider: s3rver encrypts ListObjectsV2 continuation
   #   tokens with DES, which OpenSSL 3 only offers in its legacy provider;
   #   without it every listing that needs a second page answers 500.
   # -a 127.0.0.1: loopback only (its default "localhost" may resolve to ::1).
   # -d: a fresh data dir per run, removed with the temp dir.
-  # No --silent: its request log goes to the log file for post-mortems.
+  # No --silent (unless S3M_TEST_S3RVER_ARGS asks): its request log goes to
+  # the log file for post-mortems.
   ts_spawn "$dir" "$dir/s3rver.log" \
     node --openssl-legacy-provider "$s3rver_js" \
-    -a 127.0.0.1 -p "$port" -d "$dir/data"
+    -a 127.0.0.1 -p "$port" -d "$dir/data" "${extra[@]}"
 
   # Any HTTP answer (an unsigned GET / gets an S3 error document) means ready.
   ts_wait_until "$ts_timeout" s3rver \

@@ -50,15 +50,21 @@ Statement& Statement::Bind(int index, int64_t value) {
   return *this;
 }
 
+namespace {
+// SQLite binds a null pointer as NULL, and an empty string_view's data() may
+// be null: an empty view is still the empty string.
+const char* TextOrEmpty(std::string_view value) { return value.empty() ? "" : value.data(); }
+}  // namespace
+
 Statement& Statement::Bind(int index, std::string_view value) {
-  const int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT,
-                                     SQLITE_UTF8);
+  const int rc = sqlite3_bind_text64(stmt_, index, TextOrEmpty(value), value.size(),
+                                     SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
   return *this;
 }
 
 Statement& Statement::BindView(int index, std::string_view value) {
-  const int rc = sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_STATIC,
+  const int rc = sqlite3_bind_text64(stmt_, index, TextOrEmpty(value), value.size(), SQLITE_STATIC,
                                      SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
   return *this;

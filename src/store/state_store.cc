@@ -299,6 +299,14 @@ constexpr const char* kInsertColumns =
 
 }  // namespace
 
+void StateStore::CountInserted(const ListedObject& object, TotalsDelta& inserted) {
+  const bool archived = ListedArchived(object);
+  const std::string_view day =
+      archived ? std::string_view(object.last_modified).substr(0, 10) : std::string_view();
+  inserted[{FileStateName(InitialState(object)), object.storage_class, archived ? 1 : 0, day}].Add(
+      1, static_cast<int64_t>(object.size));
+}
+
 Result<size_t> StateStore::InsertFreshBatchesLocked(const std::string& bucket, int64_t generation,
                                                     const std::vector<ListedObject>& objects,
                                                     const std::string& now, TotalsDelta& inserted,
@@ -342,13 +350,7 @@ Result<size_t> StateStore::InsertFreshBatchesLocked(const std::string& bucket, i
     const int added = db_->Changes();
     outcome.inserted += added;
     if (added != static_cast<int>(kInsertBatch)) duplicates = true;
-    for (size_t r = 0; r < kInsertBatch; ++r) {
-      const ListedObject& o = objects[done + r];
-      const bool archived = ListedArchived(o);
-      inserted[{std::string(FileStateName(InitialState(o))), o.storage_class, archived ? 1 : 0,
-                archived ? o.last_modified.substr(0, 10) : std::string()}]
-          .Add(1, static_cast<int64_t>(o.size));
-    }
+    for (size_t r = 0; r < kInsertBatch; ++r) CountInserted(objects[done + r], inserted);
   }
   if (duplicates) {
     // The server listed a key twice: which rows were skipped is unknown here,
@@ -404,12 +406,7 @@ Result<PageOutcome> StateStore::ApplyObjectLocked(const std::string& bucket, int
         .BindView(14, now)
         .Run();
   };
-  auto count = [&] {
-    const bool archived = ListedArchived(object);
-    inserted[{std::string(state_name), object.storage_class, archived ? 1 : 0,
-              archived ? object.last_modified.substr(0, 10) : std::string()}]
-        .Add(1, static_cast<int64_t>(object.size));
-  };
+  auto count = [&] { CountInserted(object, inserted); };
   if (fresh_buckets_.count(bucket)) {
     S3M_RETURN_IF_ERROR(insert(insert_new_file_));
     outcome.inserted = db_->Changes();

@@ -15,6 +15,7 @@
 #include <set>
 #include <tuple>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/clock.h"
@@ -240,13 +241,16 @@ class StateStore {
   std::string Now() const;
   // Rows this store inserts are counted into file_totals per page (the
   // UPDATE/DELETE triggers count everything else): key = (state, storage
-  // class, archived, archived_day).
-  using TotalsKey = std::tuple<std::string, std::string, int64_t, std::string>;
+  // class, archived, archived_day). The views point into the page being
+  // applied and into static state names: a delta lives for one ApplyPage.
+  using TotalsKey = std::tuple<std::string_view, std::string_view, int64_t, std::string_view>;
   using TotalsDelta = std::map<TotalsKey, Tally>;
   Result<PageOutcome> ApplyObjectLocked(const std::string& bucket, int64_t generation,
                                         const ListedObject& object, const std::string& now,
                                         TotalsDelta& inserted);
   Status AddToTotalsLocked(const std::string& bucket, const TotalsDelta& inserted);
+  // Adds one inserted object to its totals group.
+  static void CountInserted(const ListedObject& object, TotalsDelta& inserted);
   // Inserts the leading whole batches of a fresh bucket's page; returns how
   // many objects it took (the rest go through ApplyObjectLocked).
   Result<size_t> InsertFreshBatchesLocked(const std::string& bucket, int64_t generation,

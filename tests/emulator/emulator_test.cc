@@ -1048,6 +1048,57 @@ TEST_F(EmulatorTest, WrongSignaturesAreRejectedAsAwsDoes) {
   ExpectS3Error(Head("auth", "forged"), 404, "");
 }
 
+// Query-string SigV4 (AWS, "Authenticating Requests: Using Query Parameters"):
+// each request is verified like a header-signed one, and X-Amz-Expires counts
+// from X-Amz-Date.
+TEST_F(EmulatorTest, PresignedUrlsAreVerifiedAndExpire) {
+  NewBucket("presign");
+  Put("presign", "dir/a key.txt", "presigned body");
+  const auto now = std::chrono::system_clock::now();
+  auto get = [&](const std::string& url) {
+    s3::HttpRequest request;
+    request.url = url;
+    return emu_->Send(request);
+  };
+  auto expect_error = [&](const std::string& url, int status, const std::string& code) {
+    const auto response = get(url);
+    EXPECT_EQ(response.status, status) << url << "\n" << response.body;
+    EXPECT_NE(response.body.find("<Code>" + code + "</Code>"), std::string::npos) << response.body;
+    return response.body;
+  };
+  // Replaces the first `from` in `url` by `to`.
+  auto edit = [](std::string url, const std::string& from, const std::string& to) {
+    const size_t at = url.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) url.replace(at, from.size(), to);
+    return url;
+  };
+
+  const std::string url = emu_->Presigned("GET", "/presign/dir/a key.txt", 60, now);
+  auto ok = get(url);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(ok.body, "presigned body");
+  EXPECT_EQ(get(url).status, 200) << "a presigned URL is reusable until it expires";
+  // Signed 30 s ago for 60 s: still valid; signed 2 min ago for 60 s: expired.
+  EXPECT_EQ(get(emu_->Presigned("GET", "/presign/dir/a key.txt", 60, now - 30s)).status, 200);
+  const std::string expired =
+      expect_error(emu_->Presigned("GET", "/presign/dir/a key.txt", 60, now - 120s), 403, "AccessDenied");
+  EXPECT_NE(expired.find("Request has expired"), std::string::npos) << expired;
+  EXPECT_NE(expired.find("<X-Amz-Expires>60</X-Amz-Expires>"), std::string::npos) << expired;
+
+  // Anything signed that changes breaks the signature: the key, the expiry.
+  expect_error(edit(url, "a%20key", "b%20key"), 403, "SignatureDoesNotMatch");
+  expect_error(edit(url, "X-Amz-Expires=60", "X-Amz-Expires=600"), 403, "SignatureDoesNotMatch");
+  expect_error(emu_->Presigned("GET", "/presign/dir/a key.txt", 60, now, "not-the-secret"), 403,
+               "SignatureDoesNotMatch");
+  // Missing or out-of-range parameters: 400 AuthorizationQueryParametersError.
+  expect_error(edit(url, "&X-Amz-Expires=60", ""), 400, "AuthorizationQueryParametersError");
+  expect_error(edit(url, "&X-Amz-Date=", "&X-Amz-Nope="), 400, "AuthorizationQueryParametersError");
+  expect_error(emu_->Presigned("GET", "/presign/dir/a key.txt", 604801, now), 400,
+               "AuthorizationQueryParametersError");
+  expect_error(emu_->Presigned("GET", "/presign/dir/a key.txt", 0, now), 400, "AuthorizationQueryParametersError");
+}
+
 TEST_F(EmulatorTest, VirtualHostedStyleRequests) {
   NewBucket("vhost");
   Put("vhost", "dir/key.txt", "hello");

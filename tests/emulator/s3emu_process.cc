@@ -175,6 +175,33 @@ s3::HttpRequest S3emuProcess::Signed(const std::string& method, const std::strin
   return request;
 }
 
+std::string S3emuProcess::Presigned(const std::string& method, const std::string& path, int64_t expires_seconds,
+                                    std::chrono::system_clock::time_point signed_at,
+                                    const std::string& secret) const {
+  // AWS, "Authenticating Requests: Using Query Parameters (AWS Signature
+  // Version 4)": the signing parameters travel in the query and are signed
+  // themselves, except X-Amz-Signature.
+  const std::string amz_date = s3::FormatAmzDate(signed_at);
+  const std::string date = amz_date.substr(0, 8);
+  const std::string scope = s3::CredentialScope(date, "us-east-1", "s3");
+  s3::SignableRequest signable;
+  signable.method = method;
+  signable.canonical_uri = s3::UriEncode(path, /*encode_slash=*/false);
+  signable.headers.emplace_back("host", "127.0.0.1:" + std::to_string(port_));
+  signable.query = {{"X-Amz-Algorithm", "AWS4-HMAC-SHA256"},
+                    {"X-Amz-Credential", std::string(kAccessKey) + "/" + scope},
+                    {"X-Amz-Date", amz_date},
+                    {"X-Amz-Expires", std::to_string(expires_seconds)},
+                    {"X-Amz-SignedHeaders", "host"}};
+  signable.payload_hash = "UNSIGNED-PAYLOAD";
+  const std::string canonical_request = s3::CanonicalRequest(
+      signable, s3::BuildCanonicalHeaders(signable.headers), /*normalize_path=*/false);
+  const std::string signature = s3::SignatureHex(s3::DeriveSigningKey(secret, date, "us-east-1", "s3"),
+                                                 s3::StringToSign(amz_date, scope, canonical_request));
+  signable.query.emplace_back("X-Amz-Signature", signature);
+  return endpoint() + signable.canonical_uri + "?" + s3::CanonicalQueryString(signable.query);
+}
+
 s3::HttpResponse S3emuProcess::Send(const s3::HttpRequest& request) const {
   auto response = transport_->Send(request, nullptr);
   EXPECT_TRUE(response.ok()) << response.status().ToString();

@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -67,6 +69,13 @@ class S3emuProcess {
                          const std::vector<std::pair<std::string, std::string>>& query,
                          const s3::HeaderList& headers, const std::string& signed_body,
                          const std::string& secret = kSecretKey, const std::string& host = "") const;
+  // A presigned URL (query-string SigV4, only Host signed, UNSIGNED-PAYLOAD)
+  // for `path` (decoded), signed at `signed_at` and valid `expires_seconds`
+  // from then. `extra_query` is signed along (a test drops or edits
+  // parameters in the returned URL to check the server's answer).
+  std::string Presigned(const std::string& method, const std::string& path, int64_t expires_seconds,
+                        std::chrono::system_clock::time_point signed_at,
+                        const std::string& secret = kSecretKey) const;
   // Sends a request with this emulator's transport.
   s3::HttpResponse Send(const s3::HttpRequest& request) const;
   // Signed() and Send() of `body`, for checks on raw status codes and headers.

@@ -169,7 +169,8 @@ ErrorOr<AuthResult> VerifySigV4(const RequestView& request, const CredentialMap&
     const std::string* date = request.Query("X-Amz-Date");
     const std::string* signed_headers = request.Query("X-Amz-SignedHeaders");
     const std::string* expires = request.Query("X-Amz-Expires");
-    if (!algorithm || *algorithm != "AWS4-HMAC-SHA256" || !credential || !date || !signed_headers) {
+    if (!algorithm || *algorithm != "AWS4-HMAC-SHA256" || !credential || !date || !signed_headers ||
+        !expires) {
       return MakeError(400, "AuthorizationQueryParametersError",
                        "Query-string authentication version 4 requires the X-Amz-Algorithm, "
                        "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and "
@@ -182,7 +183,7 @@ ErrorOr<AuthResult> VerifySigV4(const RequestView& request, const CredentialMap&
     parts.signed_headers = *signed_headers;
     parts.signature = *request.Query("X-Amz-Signature");
     amz_date = *date;
-    expires_seconds = expires ? std::strtoll(expires->c_str(), nullptr, 10) : 604800;
+    expires_seconds = std::strtoll(expires->c_str(), nullptr, 10);
   } else {
     const std::string_view authorization = request.Header("Authorization");
     if (authorization.empty()) return MakeError(403, "AccessDenied", "Access Denied");
