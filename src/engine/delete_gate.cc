@@ -141,11 +141,16 @@ void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteR
     return;
   }
   std::vector<bool> answered(requests.size(), false);
+  // Replies name (key, version id); AWS echoes no version for unversioned
+  // keys, and Swift 2.30 none even for versioned ones: then the first
+  // unanswered request for that key.
   auto find = [&](const std::string& key, const std::string& version_id) -> std::optional<size_t> {
-    auto it = index.find({key, version_id});
-    if (it == index.end()) it = index.find({key, ""});  // AWS echoes no version for unversioned keys
-    if (it == index.end()) return std::nullopt;
-    return it->second;
+    if (auto it = index.find({key, version_id}); it != index.end()) return it->second;
+    if (!version_id.empty()) return std::nullopt;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (!answered[i] && requests[i]->key == key) return i;
+    }
+    return std::nullopt;
   };
   for (const auto& d : result->deleted) {
     auto i = find(d.key, d.version_id);
@@ -237,34 +242,33 @@ std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
   // Exact versions need no condition: a version never changes.
   Send(bucket, versioned, false, outcomes, versioned_slots);
 
-  if (!conditional.empty() && conditional_.load() == ConditionalDeletes::kUnknown) {
-    std::optional<DeleteOutcome> check = CheckUnchanged(*conditional.front());
-    std::optional<DeleteOutcome> settled = check ? check : Probe(bucket, *conditional.front());
-    if (settled) {
-      outcomes[conditional_slots.front()] = *settled;
-      conditional.erase(conditional.begin());
-      conditional_slots.erase(conditional_slots.begin());
-    }
+  if (conditional_.load() == ConditionalDeletes::kHonoured) {
+    Send(bucket, conditional, true, outcomes, conditional_slots);
+    return outcomes;
   }
-  if (conditional_.load() == ConditionalDeletes::kHeadFirst ||
-      conditional_.load() == ConditionalDeletes::kUnknown) {
-    std::vector<const DeleteRequest*> checked;
-    std::vector<size_t> checked_slots;
-    for (size_t i = 0; i < conditional.size(); ++i) {
-      if (std::optional<DeleteOutcome> check = CheckUnchanged(*conditional[i])) {
-        outcomes[conditional_slots[i]] = *check;
-      } else {
-        checked.push_back(conditional[i]);
-        checked_slots.push_back(conditional_slots[i]);
+  // Not known to honour conditions (yet): each object is HEAD-checked right
+  // before its delete; the first one that passes teaches the gate the
+  // server's way (Probe), which may settle it.
+  std::vector<const DeleteRequest*> checked;
+  std::vector<size_t> checked_slots;
+  for (size_t i = 0; i < conditional.size(); ++i) {
+    if (std::optional<DeleteOutcome> check = CheckUnchanged(*conditional[i])) {
+      outcomes[conditional_slots[i]] = *check;
+      continue;
+    }
+    if (conditional_.load() == ConditionalDeletes::kUnknown) {
+      if (std::optional<DeleteOutcome> settled = Probe(bucket, *conditional[i])) {
+        outcomes[conditional_slots[i]] = *settled;
+        continue;
       }
     }
-    // With ETags still, where the server takes them: the HEAD is the check
-    // when it ignores them, and the condition narrows the race when not.
-    Send(bucket, checked, conditional_.load() == ConditionalDeletes::kUnknown, outcomes,
-         checked_slots);
-  } else {
-    Send(bucket, conditional, true, outcomes, conditional_slots);
+    checked.push_back(conditional[i]);
+    checked_slots.push_back(conditional_slots[i]);
   }
+  // With ETags still where the server takes them: the HEAD is the check
+  // when it ignores them, and the condition closes the race when not.
+  Send(bucket, checked, conditional_.load() == ConditionalDeletes::kHonoured, outcomes,
+       checked_slots);
   return outcomes;
 }
 
