@@ -383,6 +383,9 @@ TEST_F(MigrateEmulatorTest, ObjectOverwrittenBetweenScanAndDownloadIsDownloadedA
 
 TEST_F(MigrateEmulatorTest, ObjectOverwrittenBetweenVerifyAndDeleteIsDownloadedAgainNotDeleted) {
   CreateBucket("race");
+  // First in the delete batch, unchanged: the delete gate learns on it that
+  // the server honours ETag conditions, and then relies on them.
+  Put("race", "0-unchanged", "unchanged too");
   Put("race", "small", "the first content");
   Put("race", "large", TestBytes(2 * (1 << 20) + 10, 1));
   Put("race", "other", "unchanged");
@@ -393,9 +396,10 @@ TEST_F(MigrateEmulatorTest, ObjectOverwrittenBetweenVerifyAndDeleteIsDownloadedA
   const auto old_small_path = run_->LocalPath("race", "small");
   const auto old_large_path = run_->LocalPath("race", "large");
   ASSERT_TRUE(old_small_path && old_large_path);
-  // Overwritten after the copy was verified, before the delete.
-  Put("race", "small", "the second content, never seen by the first run");
-  Put("race", "large", TestBytes(2 * (1 << 20) + 77, 2));
+  // Overwritten after the copy was verified, before the delete; same sizes,
+  // so only the ETag tells the versions apart.
+  Put("race", "small", "the other content");
+  Put("race", "large", TestBytes(2 * (1 << 20) + 10, 2));
   const auto changed = RemainingEtags("race");
 
   ProcessResult migrate = run_->Run({"migrate"});
@@ -416,6 +420,73 @@ TEST_F(MigrateEmulatorTest, ObjectOverwrittenBetweenVerifyAndDeleteIsDownloadedA
   // The conditional delete was refused once per changed object and nothing
   // was deleted unseen: the only deletes were of verified content.
   EXPECT_GE(RequestCount("HeadObject"), 2);
+}
+
+// The same, live: the overwrite lands while the run's first delete request
+// is held at the server, after the object was verified.
+TEST_F(MigrateEmulatorTest, ObjectOverwrittenWhileItsDeleteIsPendingIsDownloadedAgain) {
+  CreateBucket("live");
+  Put("live", "a-first", "first");
+  Put("live", "b-changes", "the content the run verifies first!");
+  Put("live", "c-other", "other");
+  const std::string old_body = uploaded_["live"]["b-changes"];
+  AddFault({{"kind", "latency"}, {"operations", {"DeleteObjects"}}, {"ms", 2000}, {"count", 1}});
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  bool overwritten = false;
+  ProcessResult migrate = run_->Run({"migrate"}, [&](pid_t) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto rules = emu_->AdminGet("/faults");
+      if (!rules.empty() && rules[0].value("fired", 0) >= 1 &&
+          Sql(run_->db(), "SELECT state FROM files WHERE key = 'b-changes'") ==
+              std::vector<std::string>{"verified"}) {
+        Put("live", "b-changes", "the content written meanwhile: same");
+        overwritten = true;
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  ASSERT_TRUE(overwritten) << Describe(migrate);
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("live");  // b-changes: the new content
+  EXPECT_TRUE(RemainingKeys("live").empty());
+  auto previous = Sql(run_->db(), "SELECT previous_local_path FROM files WHERE key = 'b-changes'");
+  ASSERT_EQ(previous.size(), 1u);
+  EXPECT_EQ(ReadFileOrDie(previous[0]), old_body);
+}
+
+// Overwritten between two ranged GETs of a large object: the pinned GET
+// (If-Match) notices, the partial download of the old content is dropped,
+// and the new content is downloaded whole.
+TEST_F(MigrateEmulatorTest, LargeObjectOverwrittenMidDownloadIsDownloadedAgain) {
+  CreateBucket("mid");
+  Put("mid", "large", TestBytes(4 * (1 << 20), 1));
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"keys", {"large"}}, {"ms", 400}, {"count", 4}});
+  run_->AddConfig("concurrency = 2");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  bool overwritten = false;
+  std::vector<std::string> state_at_overwrite;
+  ProcessResult migrate = run_->Run({"migrate"}, [&](pid_t) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (SqlInt(run_->db(), "SELECT COUNT(*) FROM download_chunks") >= 1) {
+        Put("mid", "large", TestBytes(4 * (1 << 20) + 4096, 2));
+        state_at_overwrite = Sql(run_->db(), "SELECT state FROM files WHERE key = 'large'");
+        overwritten = true;
+        return;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  ASSERT_TRUE(overwritten) << Describe(migrate);
+  EXPECT_EQ(state_at_overwrite, std::vector<std::string>{"downloading"});
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("mid");  // the new content, whole
+  EXPECT_TRUE(RemainingKeys("mid").empty());
+  EXPECT_EQ(SqlInt(run_->db(), "SELECT size FROM files WHERE key = 'large'"), 4 * (1 << 20) + 4096);
 }
 
 }  // namespace
