@@ -177,4 +177,51 @@ std::optional<std::string> S3migrateRun::LocalPath(const std::string& bucket, co
   return out;
 }
 
+s3::PutObjectResult PutTestObject(s3::ObjectStore& store, const s3::PutObjectRequest& request) {
+  auto r = store.PutObject(request);
+  EXPECT_TRUE(r.ok()) << request.key << ": " << r.status().ToString();
+  return r.ok() ? *r : s3::PutObjectResult{};
+}
+
+std::string PutTestMultipart(s3::ObjectStore& store, const std::string& bucket, const std::string& key,
+                             int parts, size_t part_size, size_t last, const std::string& checksum,
+                             const std::string& type, std::string* etag) {
+  s3::CreateMultipartUploadRequest create;
+  create.bucket = bucket;
+  create.key = key;
+  create.checksum_algorithm = checksum;
+  create.checksum_type = type;
+  auto upload = store.CreateMultipartUpload(create);
+  EXPECT_TRUE(upload.ok()) << key << ": " << upload.status().ToString();
+  if (!upload.ok()) return "";
+  std::string body;
+  std::vector<s3::CompletedPart> done;
+  for (int i = 1; i <= parts; ++i) {
+    const std::string part = TestBytes(i == parts ? last : part_size, static_cast<uint32_t>(1000 + i + key.size()));
+    auto p = store.UploadPart(bucket, key, *upload, i, part, checksum);
+    EXPECT_TRUE(p.ok()) << key << " part " << i << ": " << p.status().ToString();
+    if (!p.ok()) return "";
+    p->part_number = i;
+    done.push_back(*p);
+    body += part;
+  }
+  auto complete = store.CompleteMultipartUpload(bucket, key, *upload, done, checksum);
+  EXPECT_TRUE(complete.ok()) << key << ": " << complete.status().ToString();
+  if (complete.ok() && etag != nullptr) *etag = complete->etag;
+  return body;
+}
+
+void ExpectLocalFile(S3migrateRun& run, const std::string& bucket, const std::string& key,
+                     const std::string& body) {
+  auto path = run.LocalPath(bucket, key);
+  ASSERT_TRUE(path.has_value()) << "no local path recorded for " << key;
+  EXPECT_EQ(path->rfind(run.dest() + "/" + bucket + "/", 0), 0u) << *path;
+  EXPECT_EQ(path->find("/../"), std::string::npos) << *path;
+  if (!key.empty() && key.back() == '/' && body.empty()) {
+    EXPECT_TRUE(PathExists(*path)) << key;  // a folder marker: a directory
+    return;
+  }
+  EXPECT_EQ(ReadFileOrDie(*path), body) << "key " << key << " at " << *path;
+}
+
 }  // namespace s3m::testing

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -62,5 +63,20 @@ class S3migrateRun {
   std::string endpoint_, access_key_, secret_key_, region_;
   std::vector<std::string> config_lines_;
 };
+
+// Uploads one object; fails the current test on error.
+s3::PutObjectResult PutTestObject(s3::ObjectStore& store, const s3::PutObjectRequest& request);
+// A multipart upload of `parts` parts of TestBytes, `part_size` bytes each
+// but the last (`last` bytes), with an additional checksum when `checksum` is
+// set ("COMPOSITE" or "FULL_OBJECT" in `type`, or the server's default).
+// Returns the object's bytes and sets `etag`; fails the current test on error.
+std::string PutTestMultipart(s3::ObjectStore& store, const std::string& bucket, const std::string& key,
+                             int parts, size_t part_size, size_t last, const std::string& checksum = "",
+                             const std::string& type = "", std::string* etag = nullptr);
+
+// The object's local file (from the database) is inside dest/bucket and
+// holds exactly `body` (a folder marker: is a directory).
+void ExpectLocalFile(S3migrateRun& run, const std::string& bucket, const std::string& key,
+                     const std::string& body);
 
 }  // namespace s3m::testing

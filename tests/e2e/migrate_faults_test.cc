@@ -1,0 +1,108 @@
+// `migrate` against a misbehaving server (the emulator's fault injection):
+// errors, throttling, connections reset, bodies cut short, and bodies with
+// flipped bytes under a correct ETag. Every object must end on disk byte for
+// byte and deleted, and no object may be deleted on the strength of bad data.
+#include <gtest/gtest.h>
+
+#include "emulator_fixture.h"
+
+namespace s3m::testing {
+namespace {
+
+constexpr size_t kMiB = 1 << 20;
+
+class MigrateFaultsTest : public EmulatorMigrateTest {
+ protected:
+  void SetUp() override {
+    EmulatorMigrateTest::SetUp();
+    run_->AddConfig("concurrency = 4");
+  }
+};
+
+TEST_F(MigrateFaultsTest, SurvivesServerErrorsThrottlingResetsAndShortBodies) {
+  CreateBucket("flaky");
+  for (int i = 0; i < 60; ++i) Put("flaky", "s/" + std::to_string(i), TestBytes(20000 + i, i));
+  Put("flaky", "large", TestBytes(4 * kMiB + 3, 70));
+  PutMultipart("flaky", "mp", 3, kMiB, 1234, "CRC32C", "COMPOSITE");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+
+  // Rates spread the faults over the objects; counts keep any one object
+  // from exhausting its retries by bad luck.
+  AddFault({{"kind", "internal_error"}, {"operations", {"GetObject"}}, {"rate", 0.3}, {"count", 12}});
+  AddFault({{"kind", "slow_down"}, {"operations", {"GetObject", "HeadObject"}}, {"rate", 0.3}, {"count", 8}});
+  AddFault({{"kind", "slow_down"}, {"operations", {"DeleteObjects"}}, {"count", 1}});
+  AddFault({{"kind", "internal_error"}, {"operations", {"DeleteObjects"}}, {"count", 1}});
+  AddFault({{"kind", "reset"}, {"operations", {"GetObject"}}, {"rate", 0.3}, {"count", 8}, {"after_bytes", 7000}});
+  AddFault({{"kind", "truncate"}, {"operations", {"GetObject"}}, {"rate", 0.3}, {"count", 8}});
+  AddFault({{"kind", "reset"}, {"operations", {"GetObject"}}, {"keys", {"large", "mp"}}, {"count", 3},
+            {"after_bytes", 300000}});
+
+  ProcessResult migrate = run_->Run({"migrate"});
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("flaky");
+  EXPECT_TRUE(RemainingKeys("flaky").empty());
+  // The faults really happened.
+  EXPECT_GT(InjectedCount("internal_error"), 0);
+  EXPECT_GT(InjectedCount("slow_down"), 0);
+  EXPECT_GT(InjectedCount("reset"), 0);
+  EXPECT_GT(InjectedCount("truncate"), 0);
+}
+
+TEST_F(MigrateFaultsTest, FlippedBytesAreDetectedAndTheObjectDownloadedAgain) {
+  CreateBucket("bits");
+  run_->AddConfig("max_attempts = 4");
+  Put("bits", "small-md5", TestBytes(30000, 1));
+  Put("bits", "small-crc", TestBytes(30001, 2), "", {}, "CRC64NVME");
+  Put("bits", "large-md5", TestBytes(3 * kMiB + 5, 3));
+  PutMultipart("bits", "mp-etag", 3, kMiB, 999);
+  PutMultipart("bits", "mp-composite", 3, kMiB, 998, "SHA256", "COMPOSITE");
+  Put("bits", "clean", TestBytes(1000, 4));
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  // Each damaged object is served with flipped bytes once (the ETag and
+  // checksums stay those of the real object).
+  for (const std::string key : {"small-md5", "small-crc", "large-md5", "mp-etag", "mp-composite"}) {
+    AddFault({{"kind", "corrupt"}, {"operations", {"GetObject"}}, {"keys", {key}}, {"count", 1},
+              {"after_bytes", 1000}, {"flip", 3}});
+  }
+  ProcessResult migrate = run_->Run({"migrate"});
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  EXPECT_EQ(InjectedCount("corrupt"), 5);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("bits");  // the good bytes, fetched again
+  EXPECT_TRUE(RemainingKeys("bits").empty());
+}
+
+TEST_F(MigrateFaultsTest, AnObjectServedCorruptEveryTimeEndsInErrorAndStaysInS3) {
+  CreateBucket("bad");
+  run_->AddConfig("max_attempts = 2");
+  Put("bad", "always-bad", TestBytes(40000, 1));
+  Put("bad", "always-bad-large", TestBytes(2 * kMiB + 1, 2));
+  Put("bad", "fine", TestBytes(40001, 3));
+  AddFault({{"kind", "corrupt"}, {"operations", {"GetObject"}}, {"keys", {"always-bad", "always-bad-large"}},
+            {"after_bytes", 100}});
+  ProcessResult migrate = ScanAndMigrate();
+  // Finished with objects in error: exit 1, and the errors are named.
+  EXPECT_EQ(migrate.exit_code, 1) << Describe(migrate);
+  EXPECT_NE(migrate.out.find("always-bad"), std::string::npos) << Describe(migrate);
+  EXPECT_EQ(Sql(run_->db(), "SELECT key, state FROM files ORDER BY key"),
+            (std::vector<std::string>{"always-bad|error", "always-bad-large|error", "fine|deleted"}));
+  for (const auto& row : Sql(run_->db(), "SELECT error_message FROM files WHERE state = 'error'")) {
+    EXPECT_NE(row.find("attempts"), std::string::npos) << row;
+  }
+  // Still in S3, untouched; nothing wrong on disk under a final name.
+  EXPECT_EQ(RemainingKeys("bad"), (std::vector<std::string>{"always-bad", "always-bad-large"}));
+  EXPECT_EQ(RemainingEtags("bad")["always-bad"], Etag("bad", "always-bad"));
+  for (const std::string key : {"always-bad", "always-bad-large"}) {
+    auto path = run_->LocalPath("bad", key);
+    if (path) {
+      EXPECT_FALSE(PathExists(*path)) << *path;
+    }
+  }
+  ExpectLocalCopy("bad", "fine");
+  ProcessResult partial = RunProcess({"/usr/bin/find", run_->dest(), "-name", "*%~partial"}, {});
+  EXPECT_EQ(partial.out, "");
+}
+
+}  // namespace
+}  // namespace s3m::testing
