@@ -41,6 +41,8 @@ using Mono = Clock::MonoTime;
 constexpr int kPageRows = 500;
 // DeleteObjects takes at most 1000 keys.
 constexpr size_t kDeleteBatch = 1000;
+// How long a partial DeleteObjects batch may wait for more keys.
+constexpr auto kDeleteBatchWait = std::chrono::seconds(1);
 // A restore asked for this recently may not show in HeadObject yet.
 constexpr auto kRestoreGrace = std::chrono::minutes(2);
 // Free space is read at most this often.
@@ -183,6 +185,7 @@ class Migrator::Impl {
   std::vector<Delayed> delayed_;
   std::map<std::string, std::vector<DeleteRequest>> delete_pending_;  // bucket -> batch
   size_t delete_batches_in_flight_ = 0;
+  std::optional<Mono> delete_oldest_;  // when the oldest pending delete request came
   // Keyset cursors; *_done_ once a pass reached the end.
   int64_t resume_cursor_ = 0, download_cursor_ = 0, restore_cursor_ = 0, verified_cursor_ = 0;
   bool resume_done_ = false, download_done_ = false, restore_done_ = false, verified_done_ = false;
@@ -884,6 +887,7 @@ Mono Migrator::Impl::NextWake() {
   Mono wake = now + std::chrono::seconds(1);
   if (opt_.on_progress) wake = std::min(wake, next_progress_);
   if (restores_in_flight_ > 0) wake = std::min(wake, next_poll_);
+  if (delete_oldest_) wake = std::min(wake, *delete_oldest_ + kDeleteBatchWait);
   for (const Delayed& d : delayed_) wake = std::min(wake, d.at);
   return std::max(wake, now);
 }
@@ -1059,8 +1063,19 @@ Result<MigrationReport> Migrator::Impl::Run() {
     for (auto& download : to_submit_) pool_->Submit(std::move(download));
     to_submit_.clear();
     if (!stopping && fatal_.ok()) {
+      // Full batches go at once; a partial one when nothing more is coming
+      // soon, or when its oldest request has waited long enough: S3 bills
+      // DeleteObjects per request, 1,000 keys or 1.
       const bool walk_done = verified_done_ && downloading_.empty();
-      FlushDeletes(/*all=*/walk_done || delete_batches_in_flight_ == 0);
+      const Mono now = clock_.MonotonicNow();
+      if (delete_pending_.empty()) {
+        delete_oldest_.reset();
+      } else if (!delete_oldest_) {
+        delete_oldest_ = now;
+      }
+      const bool waited = delete_oldest_ && now - *delete_oldest_ >= kDeleteBatchWait;
+      FlushDeletes(/*all=*/walk_done || waited);
+      if (delete_pending_.empty()) delete_oldest_.reset();
     }
     ReportProgress(false);
 
