@@ -116,6 +116,17 @@ class MessageQueue {
     return m;
   }
 
+  // The next message if it is a listing page and already waiting; nullopt
+  // otherwise (never blocks).
+  std::optional<Message> TryPopPage() {
+    std::lock_guard lock(mu_);
+    if (queue_.empty() || queue_.front().kind != Message::Kind::kPage) return std::nullopt;
+    Message m = std::move(queue_.front());
+    queue_.pop_front();
+    not_full_.notify_one();
+    return m;
+  }
+
   void ProducerDone() {
     std::lock_guard lock(mu_);
     --producers_;
@@ -472,7 +483,35 @@ Result<ScanReport> Scanner::Run(ScanObserver* observer) {
   }
 
   Status fatal;
-  while (std::optional<Message> m = queue.Pop()) {
+  // Pages already waiting when the writer takes one are applied in the same
+  // transaction (StateStore::BeginPageGroup): one commit for several pages
+  // when listing outpaces the database.
+  constexpr int kMaxPagesPerCommit = 8;
+  int grouped_pages = 0;
+  for (;;) {
+    std::optional<Message> m;
+    if (grouped_pages > 0 && grouped_pages < kMaxPagesPerCommit && fatal.ok()) {
+      m = queue.TryPopPage();
+    }
+    if (!m && grouped_pages > 0) {
+      grouped_pages = 0;
+      // A page that failed was undone to its savepoint; the pages before it
+      // are whole, with their positions, and are kept.
+      if (Status committed = state_.CommitPageGroup(); !committed.ok() && fatal.ok()) {
+        fatal = committed;
+        queue.Close();
+      }
+    }
+    if (!m) m = queue.Pop();
+    if (!m) break;
+    if (m->kind == Message::Kind::kPage && fatal.ok() && grouped_pages == 0) {
+      Status begun = state_.BeginPageGroup();
+      if (!begun.ok()) {
+        fatal = begun;
+        queue.Close();
+      }
+    }
+    if (m->kind == Message::Kind::kPage) ++grouped_pages;
     BucketScanResult& r = results[m->bucket];
     if (!fatal.ok()) {
       // Draining after a database failure: release listers still waiting.

@@ -520,7 +520,26 @@ Result<PageOutcome> StateStore::MarkGoneLocked(const std::string& bucket, int64_
 
 Result<PageOutcome> StateStore::ApplyPage(const ListingPage& page) {
   const std::string now = Now();
-  S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  std::optional<Transaction> txn;  // none inside a page group: the group commits
+  if (!page_group_) {
+    S3M_ASSIGN_OR_RETURN(Transaction own, Transaction::Begin(*db_));
+    txn.emplace(std::move(own));
+  } else {
+    // Within a group each page is a savepoint: a page that fails midway is
+    // undone whole, and the pages before it still commit with the group.
+    S3M_RETURN_IF_ERROR(db_->Exec("SAVEPOINT listing_page"));
+  }
+  bool page_done = false;
+  struct PageSavepoint {
+    Database* db;
+    bool active;
+    bool* done;
+    ~PageSavepoint() {
+      if (!active) return;
+      if (!*done) (void)db->Exec("ROLLBACK TO listing_page");
+      (void)db->Exec("RELEASE listing_page");
+    }
+  } savepoint{db_.get(), page_group_.has_value(), &page_done};
   S3M_ASSIGN_OR_RETURN(std::optional<BucketRecord> bucket, GetBucket(page.bucket));
   if (!bucket || bucket->scan_state != "listing") {
     return Status::Error(ErrorKind::kFatal, "internal error: page for a bucket not being listed",
@@ -579,8 +598,23 @@ Result<PageOutcome> StateStore::ApplyPage(const ListingPage& page) {
                      "last_error = NULL, updated_at = ?2 WHERE name = ?1"));
     S3M_RETURN_IF_ERROR(complete.Bind(1, page.bucket).Bind(2, now).Run());
   }
-  S3M_RETURN_IF_ERROR(txn.Commit());
+  if (txn) S3M_RETURN_IF_ERROR(txn->Commit());
+  page_done = true;
   return total;
+}
+
+Status StateStore::BeginPageGroup() {
+  if (page_group_) return Status::Ok();
+  S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
+  page_group_.emplace(std::move(txn));
+  return Status::Ok();
+}
+
+Status StateStore::CommitPageGroup() {
+  if (!page_group_) return Status::Ok();
+  Status committed = page_group_->Commit();
+  page_group_.reset();
+  return committed;
 }
 
 Status StateStore::FailListing(const std::string& bucket, const std::string& error) {

@@ -210,6 +210,13 @@ class StateStore {
   // continue from: its generation and, when resuming, its position.
   Result<BucketRecord> StartListing(const StartListingRequest& request);
   Result<PageOutcome> ApplyPage(const ListingPage& page);
+  // Pages applied between these two share one transaction: each page's rows
+  // still commit together with the position after it (and never without
+  // it); there are only fewer commits when the writer has pages waiting. A
+  // page that fails is undone to its own savepoint; the pages before it
+  // commit with the group.
+  Status BeginPageGroup();
+  Status CommitPageGroup();
   // Marks the bucket's listing failed; its committed position is kept so
   // the next scan resumes. Never marks it complete (PRODUCT.md §5.7).
   Status FailListing(const std::string& bucket, const std::string& error);
@@ -263,6 +270,7 @@ class StateStore {
   // Buckets whose listing generation started with no older rows: their
   // objects are inserted without looking for an existing row first.
   std::set<std::string> fresh_buckets_;
+  std::optional<Transaction> page_group_;  // declared before db_: rolled back before it closes
   std::optional<WriterLock> lock_;  // held for the life of a writing store
   std::unique_ptr<Database> db_;    // declared after lock_: closed before the lock is released
   Clock* clock_;
