@@ -3,7 +3,7 @@
 # Debian 12 (bookworm) machine: the C++ toolchain and libraries, the real S3
 # test servers (OpenStack Swift 2.30 with s3api, s3rver via npm), and the AWS CLI
 # and rclone used to cross-check them and the S3 emulator (tools/s3emu, built
-# from this repository).
+# from this repository), and s3cmd for the benchmarks.
 #
 # Idempotent and fast when there is nothing to do: only packages that are not
 # installed yet are passed to apt-get, `apt-get update` only runs when something
@@ -45,6 +45,8 @@ packages=(
   awscli
   # rclone, a second third-party client the S3 emulator's tests drive
   rclone
+  # s3cmd, a third client the benchmarks (bench/) drive
+  s3cmd
 )
 
 # Node.js runs s3rver. Machines that already have a node (e.g. NodeSource's,
@@ -99,7 +101,7 @@ else
 fi
 
 # --- sanity checks -----------------------------------------------------------
-for cmd in cmake ninja /usr/bin/aws rclone /usr/bin/python3 /usr/bin/memcached \
+for cmd in cmake ninja /usr/bin/aws rclone s3cmd /usr/bin/python3 /usr/bin/memcached \
            swift-ring-builder swift-proxy-server swift-account-server \
            swift-container-server swift-object-server; do
   command -v "$cmd" >/dev/null 2>&1 || { log "missing after install: $cmd"; exit 1; }

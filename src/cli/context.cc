@@ -81,14 +81,26 @@ Result<s3::ObjectStore*> CommandContext::Store() {
 }
 
 int ExitCodeFor(const Status& status) {
+  // No default: a new ErrorKind must be given its exit code here (-Wswitch).
+  // A command that fails as a whole with any per-object kind (the retries
+  // gave up, the bucket is gone, ...) is a fatal runtime error: objects that
+  // end in `error` within a finished run are counted by the command itself
+  // (kExitObjectsInError), not mapped here.
   switch (status.kind()) {
     case ErrorKind::kOk: return kExitOk;
     case ErrorKind::kInvalidArgument: return kExitUsage;
     case ErrorKind::kCancelled: return kExitInterrupted;
+    case ErrorKind::kTransient:
+    case ErrorKind::kThrottled:
+    case ErrorKind::kNotFound:
     case ErrorKind::kAuth:
+    case ErrorKind::kNeedsRestore:
+    case ErrorKind::kConflict:
+    case ErrorKind::kPreconditionFailed:
+    case ErrorKind::kUnsupported:
     case ErrorKind::kFatal: return kExitFatal;
-    default: return kExitFatal;
   }
+  return kExitFatal;  // not reached: every kind is handled above
 }
 
 void ReportError(const Status& status) {

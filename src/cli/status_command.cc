@@ -8,7 +8,7 @@
 #include "cli/app.h"
 #include "cli/format.h"
 #include "cli/state_commands.h"
-#include "store/timestamp.h"
+#include "core/time_format.h"
 
 namespace s3m::cli {
 
@@ -265,7 +265,7 @@ int RunStatusCommand(const StatusOptions& options, CommandContext& ctx) {
       store::EstimateCost(*summary, settings.prices, settings.glacier_restore_tier);
   if (options.json) {
     const auto json = RenderStatusJson(settings.state_db, *summary, cost, settings.prices,
-                                       options.by_bucket, store::FormatTimestamp(summary_options.now));
+                                       options.by_bucket, FormatIso8601(summary_options.now, Iso8601Precision::kSeconds));
     // Keys may hold bytes that are not UTF-8: replace them rather than fail.
     std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {

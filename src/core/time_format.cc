@@ -215,28 +215,66 @@ std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_vi
   return *t + duration_cast<system_clock::duration>(fraction) - offset;
 }
 
-std::string FormatHttpDate(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  const sys_days day = floor<days>(time);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{floor<seconds>(time - day)};
-  // 1970-01-01 was a Thursday; kShortDays starts on Monday.
-  const auto weekday_index = static_cast<size_t>((day.time_since_epoch().count() % 7 + 7 + 3) % 7);
-  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kShortDays[weekday_index],
-                     static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
-                     static_cast<int>(ymd.year()), hms.hours().count(), hms.minutes().count(),
-                     hms.seconds().count());
+std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text) {
+  Cursor c(text);
+  int y = 0, mon = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (c.Digits(4, 4, &y) && c.Digits(2, 2, &mon) && c.Digits(2, 2, &d) && c.Char('T') &&
+      c.Digits(2, 2, &h) && c.Digits(2, 2, &mi) && c.Digits(2, 2, &s) && c.Char('Z') && c.Done()) {
+    return MakeTime(y, mon, d, h, mi, s);
+  }
+  return std::nullopt;
 }
 
-std::string FormatIso8601(std::chrono::system_clock::time_point time) {
+namespace {
+
+// A time point's UTC calendar fields, to the millisecond.
+struct Civil {
+  std::chrono::sys_days day;
+  int year;
+  unsigned month, day_of_month;
+  int64_t hour, minute, second, millisecond;
+};
+
+Civil ToCivil(TimePoint time) {
   using namespace std::chrono;
   const sys_days day = floor<days>(time);
   const year_month_day ymd{day};
   const hh_mm_ss hms{floor<milliseconds>(time - day)};
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", static_cast<int>(ymd.year()),
-                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                     hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
-                     hms.subseconds().count());
+  return {day,
+          static_cast<int>(ymd.year()),
+          static_cast<unsigned>(ymd.month()),
+          static_cast<unsigned>(ymd.day()),
+          hms.hours().count(),
+          hms.minutes().count(),
+          hms.seconds().count(),
+          hms.subseconds().count()};
+}
+
+}  // namespace
+
+std::string FormatHttpDate(std::chrono::system_clock::time_point time) {
+  const Civil c = ToCivil(time);
+  // 1970-01-01 was a Thursday; kShortDays starts on Monday.
+  const auto weekday_index = static_cast<size_t>((c.day.time_since_epoch().count() % 7 + 7 + 3) % 7);
+  return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kShortDays[weekday_index], c.day_of_month,
+                     kMonths[c.month - 1], c.year, c.hour, c.minute, c.second);
+}
+
+std::string FormatIso8601(std::chrono::system_clock::time_point time, Iso8601Precision precision) {
+  const Civil c = ToCivil(time);
+  const std::string seconds_part = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.year, c.month,
+                                               c.day_of_month, c.hour, c.minute, c.second);
+  switch (precision) {
+    case Iso8601Precision::kSeconds: return seconds_part + "Z";
+    case Iso8601Precision::kMilliseconds: return fmt::format("{}.{:03}Z", seconds_part, c.millisecond);
+  }
+  return seconds_part + "Z";  // not reached: every precision is handled above
+}
+
+std::string FormatAmzDate(std::chrono::system_clock::time_point time) {
+  const Civil c = ToCivil(time);
+  return fmt::format("{:04}{:02}{:02}T{:02}{:02}{:02}Z", c.year, c.month, c.day_of_month, c.hour, c.minute,
+                     c.second);
 }
 
 }  // namespace s3m

@@ -25,11 +25,26 @@ std::optional<std::chrono::system_clock::time_point> ParseHttpDate(std::string_v
 // anything else. Locale-independent.
 std::optional<std::chrono::system_clock::time_point> ParseIso8601(std::string_view text);
 
+// "20150830T123600Z": the ISO 8601 basic format of SigV4's X-Amz-Date, in UTC,
+// exactly 16 characters. Returns nullopt for anything else, including
+// impossible dates. Locale-independent.
+std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text);
+
 // "Fri, 21 Dec 2012 00:00:00 GMT" (RFC 7231 IMF-fixdate, as in x-amz-restore
 // and Last-Modified). Sub-seconds are dropped.
 std::string FormatHttpDate(std::chrono::system_clock::time_point time);
 
-// "2009-10-12T17:50:30.000Z" (ISO 8601 in UTC with milliseconds, as S3 listings).
-std::string FormatIso8601(std::chrono::system_clock::time_point time);
+enum class Iso8601Precision {
+  kMilliseconds,  // "2009-10-12T17:50:30.000Z", as S3 listings write it
+  kSeconds,       // "2009-10-12T17:50:30Z", as the state database stores it
+};
+
+// ISO 8601 in UTC; digits below the precision are dropped (never rounded), so
+// text order is time order at either precision.
+std::string FormatIso8601(std::chrono::system_clock::time_point time,
+                          Iso8601Precision precision = Iso8601Precision::kMilliseconds);
+
+// "20150830T123600Z" (X-Amz-Date: UTC, ISO 8601 basic format). Sub-seconds are dropped.
+std::string FormatAmzDate(std::chrono::system_clock::time_point time);
 
 }  // namespace s3m

@@ -25,7 +25,7 @@
 #include "engine/task_runner.h"
 #include "engine/transfer_pool.h"
 #include "store/migration_store.h"
-#include "store/timestamp.h"
+#include "core/time_format.h"
 
 namespace s3m::engine {
 
@@ -80,7 +80,7 @@ bool IsRunFatal(const Status& status) {
   return false;
 }
 
-std::string Now(Clock& clock) { return store::FormatTimestamp(clock.Now()); }
+std::string Now(Clock& clock) { return FormatIso8601(clock.Now(), Iso8601Precision::kSeconds); }
 
 }  // namespace
 

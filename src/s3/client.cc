@@ -426,6 +426,20 @@ Result<ListObjectVersionsPage> S3Client::ListObjectVersions(const ListObjectVers
   return page;
 }
 
+namespace {
+// Whether a reply to a partNumber request describes the part. AWS answers
+// 206 Partial Content with that part's Content-Range, plus
+// x-amz-mp-parts-count when the object was a multipart upload; a single-part
+// object has part 1 only and gets no parts count ("This value is only
+// returned if you specify partNumber in your request and the object was
+// uploaded as a multipart upload", API_HeadObject). A server that ignored
+// partNumber (s3rver 3.7.1) answers 200 with the whole object's length, which
+// would be taken for part 1's.
+bool HonouredPartNumber(const HttpResponse& res, const ObjectMetadata& meta) {
+  return res.status == 206 || !meta.content_range.empty() || meta.parts_count > 0;
+}
+}  // namespace
+
 Result<ObjectMetadata> S3Client::HeadObject(const HeadObjectRequest& req) {
   Request r;
   r.operation = "HeadObject";
@@ -439,15 +453,12 @@ Result<ObjectMetadata> S3Client::HeadObject(const HeadObjectRequest& req) {
   if (!req.if_match.empty()) r.headers.emplace_back("If-Match", Quoted(req.if_match));
   S3M_ASSIGN_OR_RETURN(HttpResponse res, Send(r));
   ObjectMetadata meta = ParseObjectMetadata(res);
-  // AWS sends x-amz-mp-parts-count for every partNumber request on a multipart
-  // object. A server that ignored partNumber (s3rver 3.7.1) answers with the
-  // whole object's length, which would be taken for part 1's.
-  if (req.part_number > 0 && meta.parts_count == 0) {
+  if (req.part_number > 0 && !HonouredPartNumber(res, meta)) {
     ErrorContext ctx = ErrorContext::ForObject(r.operation, r.bucket, r.key);
     ctx.version_id = r.version_id;
     return Status::Error(ErrorKind::kUnsupported,
-                         "the server ignored partNumber (no x-amz-mp-parts-count in the reply), "
-                         "or the object is not a multipart upload",
+                         "the server ignored partNumber (a whole-object 200 reply with no "
+                         "Content-Range and no x-amz-mp-parts-count)",
                          ctx);
   }
   return meta;

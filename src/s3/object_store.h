@@ -32,9 +32,10 @@ class ObjectStore {
   virtual Result<ListObjectsV2Page> ListObjectsV2(const ListObjectsV2Request& request) = 0;
   virtual Result<ListObjectVersionsPage> ListObjectVersions(
       const ListObjectVersionsRequest& request) = 0;
-  // With part_number > 0 (multipart objects only), the reply describes that
-  // part; a reply without a parts count is refused as kUnsupported, since a
-  // server that ignores partNumber describes the whole object instead.
+  // With part_number > 0, the reply describes that part: parts_count > 0 for a
+  // multipart upload, 0 for a single-part object (part 1 is the whole
+  // object). A server that ignores partNumber describes the whole object as
+  // a plain 200; that reply is refused as kUnsupported.
   virtual Result<ObjectMetadata> HeadObject(const HeadObjectRequest& request) = 0;
   // Streams the body into `sink`. A failure after some bytes reached the sink
   // is returned, not retried (the sink cannot take bytes twice): the caller

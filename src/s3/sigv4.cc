@@ -1,10 +1,10 @@
 #include "s3/sigv4.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
 #include "core/hash.h"
+#include "core/time_format.h"
 #include "s3/uri.h"
 
 namespace s3m::s3 {
@@ -60,20 +60,6 @@ void RemoveOwnedHeaders(HeaderList& headers, bool owns_content_sha256) {
 }
 
 }  // namespace
-
-std::string FormatAmzDate(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  const auto secs = floor<seconds>(time);
-  const auto day = floor<days>(secs);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{secs - day};
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
-}
 
 std::string CanonicalQueryString(const QueryParams& query) {
   // Sorting the encoded pairs (not the joined "name=value" strings) matters:

@@ -58,9 +58,6 @@ struct SigningParams {
   bool normalize_path = false;
 };
 
-// "20150830T123600Z" (UTC, ISO 8601 basic format). Sub-seconds are dropped.
-std::string FormatAmzDate(std::chrono::system_clock::time_point time);
-
 // Encodes each name and value with UriEncode(..., encode_slash=true), sorts the
 // pairs by encoded name, then encoded value (so repeated keys are ordered by
 // value), and joins them as "n1=v1&n2=v2". A parameter without a value becomes

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "store/reconcile.h"
-#include "store/timestamp.h"
+#include "core/time_format.h"
 
 namespace s3m::store {
 
@@ -90,7 +90,7 @@ Result<Statement*> MigrationStore::Cached(const std::string& sql) {
 }
 
 std::string MigrationStore::Now() const {
-  return FormatTimestamp((clock_ ? *clock_ : Clock::Real()).Now());
+  return FormatIso8601((clock_ ? *clock_ : Clock::Real()).Now(), Iso8601Precision::kSeconds);
 }
 
 Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t after_id, int limit) {

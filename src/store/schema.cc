@@ -7,12 +7,14 @@
 #include <fmt/format.h>
 
 #include "core/clock.h"
+#include "core/time_format.h"
 #include "s3m_version.h"
-#include "store/timestamp.h"
 
 namespace s3m::store {
 
-// Column meanings are documented in README.md ("The state database").
+// Column meanings are documented in README.md ("The state database"). Every
+// *_at column holds UTC ISO 8601 to the second ("2026-11-24T06:06:43Z"), so
+// that text order is time order and sqlite3's julianday() reads it.
 const std::string_view kCreateSchemaSql = R"sql(
 CREATE TABLE buckets (
   name                 TEXT PRIMARY KEY,
@@ -163,7 +165,7 @@ Result<std::set<std::string>> ColumnNames(Database& db, const std::string& table
   return std::set<std::string>(names.begin(), names.end());
 }
 
-std::string NowText() { return FormatTimestamp(Clock::Real().Now()); }
+std::string NowText() { return FormatIso8601(Clock::Real().Now(), Iso8601Precision::kSeconds); }
 
 // Version 1 -> 2: the earlier tool's table becomes today's. Its rows keep
 // their state; a state string it invented becomes 'error' with an

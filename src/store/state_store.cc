@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/time_format.h"
 #include "store/reconcile.h"
 #include "store/schema.h"
 
@@ -207,7 +208,7 @@ Status StateStore::PrepareWriteStatements() {
   return Status::Ok();
 }
 
-std::string StateStore::Now() const { return FormatTimestamp(clock_->Now()); }
+std::string StateStore::Now() const { return FormatIso8601(clock_->Now(), Iso8601Precision::kSeconds); }
 
 // ---------------------------------------------------------------------------
 // Buckets and listings
@@ -815,7 +816,7 @@ Result<Summary> StateStore::Summarize(const SummaryOptions& options) {
   // Early deletion: archived objects still in S3 that are younger than their
   // class's minimum storage duration, by the days they have left (their age
   // counted from the start of their LastModified day).
-  const std::string now_text = FormatTimestamp(options.now);
+  const std::string now_text = FormatIso8601(options.now, Iso8601Precision::kSeconds);
   for (const auto& [storage_class, minimum_days] :
        std::vector<std::pair<std::string, int>>{{"GLACIER", 90}, {"DEEP_ARCHIVE", 180}}) {
     S3M_ASSIGN_OR_RETURN(

@@ -22,7 +22,6 @@
 #include "core/status.h"
 #include "store/file_state.h"
 #include "store/sqlite.h"
-#include "store/timestamp.h"
 #include "store/writer_lock.h"
 
 namespace s3m::store {

@@ -9,7 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "store/timestamp.h"
+#include "core/clock.h"
+#include "core/time_format.h"
 
 namespace s3m::store {
 
@@ -78,7 +79,7 @@ Result<WriterLock> WriterLock::Acquire(const std::string& database_path, const s
   }
   // We hold the lock: record who we are for the next process's message.
   const std::string holder = fmt::format("pid={}\ncommand={}\nstarted={}\n", ::getpid(), command,
-                                         FormatTimestamp(Clock::Real().Now()));
+                                         FormatIso8601(Clock::Real().Now(), Iso8601Precision::kSeconds));
   if (::ftruncate(fd, 0) != 0 ||
       ::pwrite(fd, holder.data(), holder.size(), 0) != static_cast<ssize_t>(holder.size())) {
     // Only the message of a refused process would suffer; the lock holds.

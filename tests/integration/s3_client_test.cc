@@ -403,6 +403,25 @@ TEST_P(ClientIntegrationTest, DeleteObjectsWithEtagsDeletesOnlyMatchingEntries) 
   }
 }
 
+// HeadObject ?partNumber=1 gives part 1's length and the parts count where the
+// server supports partNumber, kUnsupported where it does not.
+void ExpectPartOne(s3::S3Client& client, const TestServer& server, const std::string& bucket,
+                   const std::string& key, uint64_t length, int parts_count) {
+  s3::HeadObjectRequest head;
+  head.bucket = bucket;
+  head.key = key;
+  head.part_number = 1;
+  auto meta = client.HeadObject(head);
+  if (server.supports_part_number) {
+    ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+    EXPECT_EQ(meta->content_length, length);
+    EXPECT_EQ(meta->parts_count, parts_count);
+  } else {
+    ASSERT_FALSE(meta.ok());
+    EXPECT_EQ(meta.status().kind(), ErrorKind::kUnsupported) << meta.status().ToString();
+  }
+}
+
 TEST_P(ClientIntegrationTest, HeadObjectPartNumberGivesPartLengthOrUnsupported) {
   const std::string bucket = NewBucket("parts");
   s3::CreateMultipartUploadRequest create;
@@ -418,19 +437,17 @@ TEST_P(ClientIntegrationTest, HeadObjectPartNumberGivesPartLengthOrUnsupported) 
     parts.push_back(*p);
   }
   ASSERT_TRUE(client_->CompleteMultipartUpload(bucket, "two parts", *upload, parts, "").ok());
-  s3::HeadObjectRequest head;
-  head.bucket = bucket;
-  head.key = "two parts";
-  head.part_number = 1;
-  auto meta = client_->HeadObject(head);
-  if (server_.supports_part_number) {
-    ASSERT_TRUE(meta.ok()) << meta.status().ToString();
-    EXPECT_EQ(meta->content_length, 5u << 20);
-    EXPECT_EQ(meta->parts_count, 2);
-  } else {
-    ASSERT_FALSE(meta.ok());
-    EXPECT_EQ(meta.status().kind(), ErrorKind::kUnsupported) << meta.status().ToString();
-  }
+  ExpectPartOne(*client_, server_, bucket, "two parts", 5u << 20, 2);
+}
+
+TEST_P(ClientIntegrationTest, HeadObjectPartOneOfASinglePartObjectIsTheWholeObject) {
+  const std::string bucket = NewBucket("part1");
+  s3::PutObjectRequest put;
+  put.bucket = bucket;
+  put.key = "one part";
+  put.body = std::string(1000, 'o');
+  ASSERT_TRUE(client_->PutObject(put).ok());
+  ExpectPartOne(*client_, server_, bucket, "one part", 1000, 0);  // no parts count: not multipart
 }
 
 TEST_P(ClientIntegrationTest, UserMetadataAndContentTypeComeBackOnHead) {

@@ -19,7 +19,7 @@ std::string Env(const std::string& name) {
 std::vector<std::string> ExpectedServerNames() {
   // S3M_TEST_SERVERS narrows the set (e.g. "swift" while debugging one server).
   std::string wanted = Env("S3M_TEST_SERVERS");
-  if (wanted.empty()) wanted = "s3rver,swift";
+  if (wanted.empty()) wanted = "s3rver,swift,s3emu";
   std::vector<std::string> names;
   size_t start = 0;
   while (start <= wanted.size()) {
@@ -56,11 +56,14 @@ std::vector<TestServer> ConfiguredServers() {
       s.honours_conditional_delete = false;
       s.batch_delete_etags = TestServer::BatchEtags::kIgnored;
       s.supports_part_number = false;
+      s.keeps_storage_classes = false;
     }
     if (name == "swift") {
       s.supports_part_number = false;  // 405 to HeadObject?partNumber
       s.batch_delete_etags = TestServer::BatchEtags::kRejected;
+      s.keeps_storage_classes = false;
     }
+    // s3emu keeps every default: it behaves as AWS does.
     servers.push_back(s);
   }
   return servers;

@@ -3,13 +3,13 @@
 #include <openssl/crypto.h>
 
 #include <cctype>
-#include <cstdio>
-#include <ctime>
+#include <chrono>
 #include <optional>
 #include <vector>
 
 #include "core/hash.h"
 #include "core/text.h"
+#include "core/time_format.h"
 #include "s3/uri.h"
 #include "s3emu/xml_out.h"
 
@@ -23,21 +23,10 @@ namespace {
 constexpr int64_t kMaxSkewMs = 15 * 60 * 1000;
 
 // "20150830T123600Z" -> Unix milliseconds.
-std::optional<int64_t> ParseAmzDate(std::string_view text) {
-  if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return std::nullopt;
-  std::tm tm{};
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d%2d%2dT%2d%2d%2dZ", &year, &month, &day, &hour, &minute, &second) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year = year - 1900;
-  tm.tm_mon = month - 1;
-  tm.tm_mday = day;
-  tm.tm_hour = hour;
-  tm.tm_min = minute;
-  tm.tm_sec = second;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+std::optional<int64_t> AmzDateMs(std::string_view text) {
+  const auto time = s3m::ParseAmzDate(text);
+  if (!time) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(time->time_since_epoch()).count();
 }
 
 // The parts of "AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3/aws4_request,
@@ -199,7 +188,7 @@ ErrorOr<AuthResult> VerifySigV4(const RequestView& request, const CredentialMap&
                      "The AWS Access Key Id you provided does not exist in our records.")
         .With("AWSAccessKeyId", parts.access_key);
   }
-  const auto request_ms = ParseAmzDate(amz_date);
+  const auto request_ms = AmzDateMs(amz_date);
   if (!request_ms) {
     return MakeError(403, "AccessDenied", "AWS authentication requires a valid Date or x-amz-date header");
   }

@@ -152,10 +152,59 @@ TEST(FormatTest, Iso8601WithMilliseconds) {
             "2012-12-21T00:00:00.123Z");
 }
 
+TEST(FormatTest, Iso8601ToTheSecond) {
+  EXPECT_EQ(FormatIso8601(FromEpoch(1255369830), Iso8601Precision::kSeconds), "2009-10-12T17:50:30Z");
+  // Milliseconds are dropped, never rounded up into the next second.
+  EXPECT_EQ(FormatIso8601(FromEpoch(1356047999) + std::chrono::milliseconds(999), Iso8601Precision::kSeconds),
+            "2012-12-20T23:59:59Z");
+}
+
+TEST(FormatTest, AmzDateIsUtcBasicIso8601) {
+  using namespace std::chrono;
+  struct Case {
+    system_clock::time_point time;
+    std::string_view expected;
+  } cases[] = {
+      {sys_days{2015y / August / 30} + 12h + 36min, "20150830T123600Z"},
+      {sys_days{1970y / January / 1}, "19700101T000000Z"},
+      {sys_days{2013y / May / 24}, "20130524T000000Z"},
+      // Sub-seconds are dropped, never rounded up into the next second or day.
+      {sys_days{2024y / February / 29} + 23h + 59min + 59s + 999ms, "20240229T235959Z"},
+      {sys_days{2099y / December / 31} + 1h + 2min + 3s, "20991231T010203Z"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(FormatAmzDate(c.time), c.expected);
+  }
+}
+
+TEST(AmzDateTest, Accepted) {
+  EXPECT_EQ(ParseAmzDate("20150830T123600Z"), FromEpoch(1440938160));
+  EXPECT_EQ(ParseAmzDate("19700101T000000Z"), FromEpoch(0));
+  EXPECT_EQ(ParseAmzDate("20240229T235959Z"), FromEpoch(1709251199));
+}
+
+TEST(AmzDateTest, Rejected) {
+  const char* bad[] = {"",
+                       "20150830T123600",     // no zone
+                       "20150830T123600z",    // SigV4 writes an upper-case Z
+                       "20150830 123600Z",
+                       "2015-08-30T12:36:00Z",  // extended format
+                       "20150830T1236Z",
+                       "20150830T123600Z ",
+                       "20150230T123600Z",    // 30 Feb
+                       "20150830T243600Z",
+                       "2015083OT123600Z"};
+  for (const char* b : bad) {
+    EXPECT_FALSE(ParseAmzDate(b).has_value()) << b;
+  }
+}
+
 TEST(FormatTest, RoundTripsThroughTheParsers) {
   for (int64_t t = 0; t < 4102444800; t += 86400 * 37 + 3661) {
     EXPECT_EQ(ParseHttpDate(FormatHttpDate(FromEpoch(t))), FromEpoch(t)) << t;
     EXPECT_EQ(ParseIso8601(FormatIso8601(FromEpoch(t))), FromEpoch(t)) << t;
+    EXPECT_EQ(ParseIso8601(FormatIso8601(FromEpoch(t), Iso8601Precision::kSeconds)), FromEpoch(t)) << t;
+    EXPECT_EQ(ParseAmzDate(FormatAmzDate(FromEpoch(t))), FromEpoch(t)) << t;
   }
 }
 

@@ -135,6 +135,23 @@ class FakeS3 {
                       "for the object's storage class</Message></Error>",
                       "application/xml");
     });
+    // HEAD ?partNumber=1 as AWS answers it for a two-part upload (5 MiB part 1
+    // of 5 MiB + 1000 bytes) and for a 100-byte single-part object, and as
+    // s3rver answers it, ignoring partNumber.
+    server_.Get("/parts/multipart", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 206;
+      res.set_header("Content-Range", "bytes 0-5242879/5243880");
+      res.set_header("x-amz-mp-parts-count", "2");
+      res.set_content(std::string(5 << 20, 'p'), "application/octet-stream");
+    });
+    server_.Get("/parts/single", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 206;
+      res.set_header("Content-Range", "bytes 0-99/100");
+      res.set_content(std::string(100, 's'), "application/octet-stream");
+    });
+    server_.Get("/parts/ignored", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(std::string(100, 's'), "application/octet-stream");
+    });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -227,6 +244,41 @@ TEST(S3ClientTest, ArchivedObjectNeedsRestore) {
   ASSERT_FALSE(body.ok());
   EXPECT_EQ(body.status().kind(), ErrorKind::kNeedsRestore);
   EXPECT_EQ(body.status().context().s3_code, "InvalidObjectState");
+}
+
+Result<ObjectMetadata> HeadPartOne(S3Client& client, const std::string& key) {
+  HeadObjectRequest req;
+  req.bucket = "parts";
+  req.key = key;
+  req.part_number = 1;
+  return client.HeadObject(req);
+}
+
+TEST(S3ClientTest, HeadObjectPartNumberDescribesThePartOfAMultipartUpload) {
+  FakeS3 s3;
+  auto client = MakeClient(s3.endpoint());
+  auto meta = HeadPartOne(*client, "multipart");
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->content_length, 5u << 20);
+  EXPECT_EQ(meta->parts_count, 2);
+}
+
+TEST(S3ClientTest, HeadObjectPartOneOfASinglePartObjectIsTheWholeObject) {
+  FakeS3 s3;
+  auto client = MakeClient(s3.endpoint());
+  auto meta = HeadPartOne(*client, "single");
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  EXPECT_EQ(meta->content_length, 100u);
+  EXPECT_EQ(meta->parts_count, 0);
+}
+
+TEST(S3ClientTest, HeadObjectPartNumberIgnoredByTheServerIsUnsupported) {
+  FakeS3 s3;
+  auto client = MakeClient(s3.endpoint());
+  auto meta = HeadPartOne(*client, "ignored");
+  ASSERT_FALSE(meta.ok());
+  EXPECT_EQ(meta.status().kind(), ErrorKind::kUnsupported);
+  EXPECT_EQ(meta.status().context().key, "ignored");
 }
 
 TEST(ParseObjectMetadataTest, ReadsEveryHeaderS3migrateUses) {
