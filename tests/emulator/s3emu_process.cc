@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "core/hash.h"
+#include "core/time_format.h"
 #include "s3/credentials.h"
 #include "s3/sigv4.h"
 #include "s3/uri.h"
@@ -181,7 +182,7 @@ std::string S3emuProcess::Presigned(const std::string& method, const std::string
   // AWS, "Authenticating Requests: Using Query Parameters (AWS Signature
   // Version 4)": the signing parameters travel in the query and are signed
   // themselves, except X-Amz-Signature.
-  const std::string amz_date = s3::FormatAmzDate(signed_at);
+  const std::string amz_date = FormatAmzDate(signed_at);
   const std::string date = amz_date.substr(0, 8);
   const std::string scope = s3::CredentialScope(date, "us-east-1", "s3");
   s3::SignableRequest signable;
