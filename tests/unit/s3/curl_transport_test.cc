@@ -2,8 +2,11 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -58,6 +61,8 @@ class LocalServer {
     });
     server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response&) {
       remote_ports_seen_.fetch_add(req.remote_port == last_port_.exchange(req.remote_port) ? 0 : 1);
+      std::lock_guard lock(ports_mu_);
+      ports_.insert(req.remote_port);
       return httplib::Server::HandlerResponse::Unhandled;
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -72,6 +77,11 @@ class LocalServer {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }
   int distinct_connections() const { return remote_ports_seen_.load(); }
+  // Client ports ever seen: one per TCP connection opened to this server.
+  size_t connections_opened() {
+    std::lock_guard lock(ports_mu_);
+    return ports_.size();
+  }
 
  private:
   httplib::Server server_;
@@ -79,6 +89,8 @@ class LocalServer {
   std::thread thread_;
   std::atomic<int> last_port_{-1};
   std::atomic<int> remote_ports_seen_{0};
+  std::mutex ports_mu_;
+  std::set<int> ports_;  // guarded by ports_mu_
 };
 
 TEST(CurlTransportTest, BuffersBodyWithoutSinkAndLowercasesHeaders) {
@@ -228,6 +240,33 @@ TEST(CurlTransportTest, StallIsAbandonedByLowSpeedLimit) {
   ASSERT_FALSE(res.ok());
   EXPECT_EQ(res.status().kind(), ErrorKind::kTransient);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2400));
+}
+
+// Many threads sharing one transport keep their connections: libcurl trims
+// the shared cache to each handle's MAXCONNECTS (default 5) after every
+// transfer, which without our setting closed most connections after a single
+// request once more than five workers ran.
+TEST(CurlTransportTest, ParallelWorkersReuseTheirConnections) {
+  LocalServer server;
+  auto transport = MakeCurlTransport({});
+  constexpr int kThreads = 8, kRequestsEach = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < kThreads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < kRequestsEach; ++i) {
+        HttpRequest req;
+        req.url = server.Url("/hello");
+        auto res = transport->Send(req, nullptr);
+        if (!res.ok() || res->status != 200) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  // One connection per concurrent worker, a few more if the server's thread
+  // pool made a worker wait; never one per request.
+  EXPECT_LE(server.connections_opened(), static_cast<size_t>(2 * kThreads));
 }
 
 }  // namespace
