@@ -1,5 +1,6 @@
 #include "engine/atomic_file.h"
 
+#include <cerrno>
 #include <climits>
 #include <utility>
 
@@ -12,9 +13,9 @@ namespace s3m::engine {
 
 namespace {
 
-// key_path.h reserves "%~" spellings: escaping writes every literal '%' as
-// "%25", so no object's local name ever contains "%~", and a partial file can
-// never overwrite (O_TRUNC) or be mistaken for another object's final file.
+// key_path.h never maps a key to ".<name>%~partial" (it escapes the leading
+// '.' of such a name), so a partial file can never overwrite (O_TRUNC) or be
+// mistaken for another object's final file.
 constexpr std::string_view kPartialSuffix = kPartialFileSuffix;
 constexpr size_t kMaxNameBytes = NAME_MAX;  // 255 on Linux filesystems
 
@@ -148,8 +149,7 @@ Status AtomicFile::Commit(const CommitOptions& options) {
   // crash could leave the final name on a file with holes.
   S3M_RETURN_IF_ERROR(file_->Sync());
   S3M_RETURN_IF_ERROR(file_->Close());
-  S3M_RETURN_IF_ERROR(fs_.Rename(partial_path_, final_path_));
-  renamed_ = true;
+  S3M_RETURN_IF_ERROR(RenameIntoPlace());
   // Until this returns, a crash may undo the rename; the caller records the
   // object as downloaded only after it.
   S3M_RETURN_IF_ERROR(fs_.SyncDirectory(DirName(final_path_)));
@@ -179,9 +179,23 @@ Status AtomicFile::Publish() {
   }
   state_ = State::kFailed;
   // The caller synced the filesystem after Seal(): the bytes are durable.
-  S3M_RETURN_IF_ERROR(fs_.Rename(partial_path_, final_path_));
-  renamed_ = true;
+  S3M_RETURN_IF_ERROR(RenameIntoPlace());
   state_ = State::kCommitted;
+  return Status::Ok();
+}
+
+Status AtomicFile::RenameIntoPlace() {
+  Status renamed = fs_.RenameNoReplace(partial_path_, final_path_);
+  if (renamed.context().sys_errno == EEXIST) {
+    // Something is at the final name. The same bytes (this object, published
+    // by a run that crashed before recording it) may be replaced: nothing is
+    // lost. Anything else is another file's only copy: the caller gets
+    // kConflict and must choose another name.
+    S3M_ASSIGN_OR_RETURN(bool same, SameFileContent(fs_, partial_path_, final_path_));
+    if (same) renamed = fs_.Rename(partial_path_, final_path_);
+  }
+  S3M_RETURN_IF_ERROR(renamed);
+  renamed_ = true;
   return Status::Ok();
 }
 

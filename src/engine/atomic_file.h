@@ -101,8 +101,11 @@ class AtomicFile {
   // Makes every byte whose WriteAt returned before this call durable.
   Status Sync();
 
-  // fsync, close, rename to the final name (atomically replacing any file
-  // there), fsync the directory. Returns OK only when all of that is done:
+  // fsync, close, rename to the final name, fsync the directory. The rename
+  // never replaces another file: when the final name exists and holds other
+  // bytes (or is a directory), it fails with kConflict (sys_errno EEXIST)
+  // and the partial file stays; a file with exactly these bytes (this object,
+  // renamed by a run that crashed before recording it) is replaced. Returns OK only when all of that is done:
   // until then a crash may lose the rename, so record the object as
   // downloaded only after Commit() returns OK. On failure the caller should
   // Abandon() and download again.
@@ -140,6 +143,8 @@ class AtomicFile {
   AtomicFile(FileSystem& fs, std::string final_path, std::unique_ptr<File> file, uint64_t size,
              bool resumed);
   Status CheckOpen(std::string_view operation) const;
+  // RenameNoReplace, or a plain rename over a file with the same content.
+  Status RenameIntoPlace();
   ErrorContext Context(std::string_view operation) const;
 
   FileSystem& fs_;

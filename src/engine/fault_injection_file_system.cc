@@ -317,6 +317,20 @@ Status FaultInjectionFileSystem::Rename(const std::string& raw_from, const std::
   const std::string to = Key(raw_to);
   std::lock_guard<std::mutex> lock(mu_);
   S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kRename, from, to));
+  return RenameLocked(from, to);
+}
+
+Status FaultInjectionFileSystem::RenameNoReplace(const std::string& raw_from, const std::string& raw_to) {
+  const std::string from = Key(raw_from);
+  const std::string to = Key(raw_to);
+  std::lock_guard<std::mutex> lock(mu_);
+  S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kRename, from, to));
+  // Calls are serialised by mu_, so looking first is as atomic as the real one.
+  if (base_.LinkStat(to).ok()) return FileError(EEXIST, "rename (no replace) to " + to, from);
+  return RenameLocked(from, to);
+}
+
+Status FaultInjectionFileSystem::RenameLocked(const std::string& from, const std::string& to) {
   Result<FileInfo> source = base_.LinkStat(from);
   if (source.ok() && source->type == FileType::kDirectory) {
     return Status::Error(ErrorKind::kUnsupported,

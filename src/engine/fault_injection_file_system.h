@@ -79,6 +79,7 @@ class FaultInjectionFileSystem final : public FileSystem {
 
   Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status RenameNoReplace(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status CreateDirectory(const std::string& path) override;
   Status RemoveDirectory(const std::string& path) override;
@@ -143,6 +144,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status FileClose(FaultFile& file);
   Status CheckHandleLocked(FaultFile& file, FaultOp op);
   Status TruncateLocked(FaultFile& file, uint64_t size);
+  Status RenameLocked(const std::string& from, const std::string& to);
 
   FileSystem& base_;
   const std::string graveyard_dir_;

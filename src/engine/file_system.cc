@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>  // renameat2, RENAME_NOREPLACE (glibc >= 2.28)
 #include <cstring>
 #include <utility>
 
@@ -118,6 +119,7 @@ FileInfo InfoFromStat(const struct ::stat& st) {
       std::chrono::duration_cast<std::chrono::system_clock::duration>(
           std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
   info.mode = st.st_mode & 07777;
+  info.device = static_cast<uint64_t>(st.st_dev);
   return info;
 }
 
@@ -260,6 +262,28 @@ Status PosixFileSystem::Rename(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
+Status PosixFileSystem::RenameNoReplace(const std::string& from, const std::string& to) {
+  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+    return Status::Ok();
+  }
+  if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+    return FileError(errno, "rename (no replace) to " + to, from);
+  }
+  // The filesystem has no RENAME_NOREPLACE (NFS, FUSE, older kernels): a
+  // hard link fails with EEXIST just as atomically, then the old name goes.
+  if (::link(from.c_str(), to.c_str()) == 0) return CheckCall(::unlink(from.c_str()), "unlink", from);
+  if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) {
+    return FileError(errno, "link to " + to, from);
+  }
+  // No hard links either (FAT, exFAT, some FUSE): look, then rename. Not
+  // atomic, but the writer lock makes this process the only s3migrate
+  // writing the destination.
+  struct ::stat st;
+  if (::lstat(to.c_str(), &st) == 0) return FileError(EEXIST, "rename (no replace) to " + to, from);
+  if (errno != ENOENT) return FileError(errno, "lstat", to);
+  return Rename(from, to);
+}
+
 Status PosixFileSystem::RemoveFile(const std::string& path) {
   return CheckCall(::unlink(path.c_str()), "unlink", path);
 }
@@ -291,6 +315,32 @@ Status PosixFileSystem::SyncFileSystem(const std::string& path) {
   }
   const int err = fd.Close();
   return err == 0 ? Status::Ok() : FileError(err, "close", path);
+}
+
+Result<bool> SameFileContent(FileSystem& fs, const std::string& a, const std::string& b) {
+  S3M_ASSIGN_OR_RETURN(FileInfo info_a, fs.LinkStat(a));
+  Result<FileInfo> info_b = fs.LinkStat(b);
+  if (!info_b.ok()) {
+    if (info_b.status().kind() == ErrorKind::kNotFound) return false;
+    return info_b.status();
+  }
+  if (info_a.type != FileType::kRegular || info_b->type != FileType::kRegular ||
+      info_a.size != info_b->size) {
+    return false;
+  }
+  S3M_ASSIGN_OR_RETURN(std::unique_ptr<File> file_a, fs.Open(a, OpenOptions::Read()));
+  S3M_ASSIGN_OR_RETURN(std::unique_ptr<File> file_b, fs.Open(b, OpenOptions::Read()));
+  constexpr size_t kChunk = 1 << 20;
+  std::vector<char> buffer_a(kChunk), buffer_b(kChunk);
+  for (uint64_t offset = 0; offset < info_a.size; offset += kChunk) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, info_a.size - offset));
+    S3M_ASSIGN_OR_RETURN(size_t got_a, file_a->ReadAt(offset, buffer_a.data(), want));
+    S3M_ASSIGN_OR_RETURN(size_t got_b, file_b->ReadAt(offset, buffer_b.data(), want));
+    if (got_a != want || got_b != want || std::memcmp(buffer_a.data(), buffer_b.data(), want) != 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 Result<FileInfo> PosixFileSystem::Stat(const std::string& path) { return StatPath(path, true); }

@@ -59,6 +59,7 @@ struct FileInfo {
   uint64_t size = 0;
   std::chrono::system_clock::time_point mtime;
   uint32_t mode = 0;  // permission bits
+  uint64_t device = 0;  // st_dev: which filesystem holds it
 };
 
 struct DirEntry {
@@ -137,6 +138,10 @@ class FileSystem {
   virtual Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) = 0;
   // rename(2): atomically replaces `to` if it exists.
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // Like Rename, but fails with kConflict (sys_errno EEXIST) when `to`
+  // exists, file or directory, and then changes nothing: renameat2
+  // RENAME_NOREPLACE, else link + unlink where the filesystem lacks it.
+  virtual Status RenameNoReplace(const std::string& from, const std::string& to) = 0;
   virtual Status RemoveFile(const std::string& path) = 0;
   // One level, mode 0755; kConflict when it exists.
   virtual Status CreateDirectory(const std::string& path) = 0;
@@ -162,6 +167,7 @@ class PosixFileSystem final : public FileSystem {
  public:
   Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) override;
   Status Rename(const std::string& from, const std::string& to) override;
+  Status RenameNoReplace(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status CreateDirectory(const std::string& path) override;
   Status RemoveDirectory(const std::string& path) override;
@@ -177,6 +183,10 @@ class PosixFileSystem final : public FileSystem {
   // The process-wide instance.
   static PosixFileSystem& Default();
 };
+
+// True when `a` and `b` are both regular files with the same bytes (false
+// when `b` does not exist). Reads both whole: for the rare clash, not a loop.
+Result<bool> SameFileContent(FileSystem& fs, const std::string& a, const std::string& b);
 
 // "a/b/c" -> "a/b"; "c" -> "."; "/c" -> "/". Trailing slashes are ignored.
 std::string DirName(std::string_view path);

@@ -71,9 +71,15 @@ std::string EscapeSegment(std::string_view segment) {
   std::string out;
   out.reserve(segment.size());
   size_t i = 0;
+  // ".<anything>%~partial" is how a partial file is spelt (atomic_file.h).
+  if (segment.size() > 1 + kPartialFileSuffix.size() && segment.front() == '.' &&
+      segment.ends_with(kPartialFileSuffix)) {
+    AppendEscapedByte('.', &out);
+    i = 1;
+  }
   while (i < segment.size()) {
     const auto c = static_cast<unsigned char>(segment[i]);
-    if (c == '%' || c < 0x20 || c == 0x7f) {
+    if (c < 0x20 || c == 0x7f) {
       AppendEscapedByte(c, &out);
       ++i;
       continue;
@@ -105,12 +111,6 @@ std::vector<std::string_view> SplitSegments(std::string_view key) {
   }
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;  // escaping writes upper case only
-}
-
 }  // namespace
 
 LocalName MapKeyToLocalName(std::string_view key) {
@@ -131,41 +131,6 @@ LocalName MapKeyToLocalName(std::string_view key) {
   name.escaped = path != body;
   name.relative_path = std::move(path);
   return name;
-}
-
-std::optional<std::string> DecodeLocalName(std::string_view relative_path, bool is_directory) {
-  if (!IsConfinedRelativePath(relative_path)) return std::nullopt;
-  std::string key;
-  for (std::string_view segment : SplitSegments(relative_path)) {
-    std::string decoded;
-    if (segment == "%2F") {
-      decoded = "";
-    } else if (segment == "%2E") {
-      decoded = ".";
-    } else if (segment == "%2E%2E") {
-      decoded = "..";
-    } else {
-      for (size_t i = 0; i < segment.size(); ++i) {
-        if (segment[i] != '%') {
-          decoded.push_back(segment[i]);
-          continue;
-        }
-        if (i + 2 >= segment.size()) return std::nullopt;
-        const int hi = HexValue(segment[i + 1]);
-        const int lo = HexValue(segment[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;  // "%~": a hashed or reserved name
-        decoded.push_back(static_cast<char>(hi << 4 | lo));
-        i += 2;
-      }
-      // Only what escaping produces decodes: the result must map back exactly.
-      if (EscapeSegment(decoded) != segment) return std::nullopt;
-    }
-    key += decoded;
-    key.push_back('/');
-  }
-  key.pop_back();
-  if (is_directory) key.push_back('/');
-  return key;
 }
 
 std::string ConflictName(std::string_view key, std::string_view salt) {

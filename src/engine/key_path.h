@@ -1,40 +1,45 @@
 // Object key -> local path, PRODUCT.md §5.5.
 //
 // Every key maps to a path relative to <local_base_path>/<bucket>/ that can
-// never leave that folder, by a pure, deterministic function:
+// never leave that folder, by a pure, deterministic function that keeps the
+// key's own spelling wherever the filesystem can hold it ("natural names"):
 //
 //   * the key is split on '/'; a key ending in '/' is a folder marker and maps
 //     to a directory;
-//   * each segment is written as is when it is a valid UTF-8 file name, except:
-//       '%'                         -> "%25"   ('%' is the escape character)
-//       control bytes 0x00-0x1F, 0x7F, bytes of invalid UTF-8
-//                                   -> "%XX"   (upper-case hex)
-//       ""  (from "//", a leading '/', or the key "/")
-//                                   -> "%2F"
+//   * each segment is written exactly as in the key ("100%", "a%20b", "+",
+//     "#", "&", "=", spaces, any valid UTF-8), except what cannot live on a
+//     filesystem as named, which becomes "%XX" (upper-case hex) escapes:
+//       ""  (from "//", a leading '/', or the key "/")   -> "%2F"
 //       "." -> "%2E"      ".." -> "%2E%2E"
-//   * a segment longer than 255 bytes once escaped keeps its first <= 200
-//     bytes and gets "%~" + 16 hex digits of SHA-256(segment) appended.
+//       NUL and control bytes 0x01-0x1F, 0x7F            -> "%XX"
+//         (refused by exFAT, NTFS and SMB shares; a newline in a name breaks
+//         every shell script that reads the tree)
+//       bytes that are not valid UTF-8                   -> "%XX"
+//         (refused by APFS, ZFS utf8only and SMB)
+//       a leading '.' of a name ending in "%~partial"    -> "%2E"
+//         (such a name is the spelling of s3migrate's partial files)
+//   * a segment longer than 255 bytes (NAME_MAX) once escaped keeps its first
+//     <= 200 bytes and gets "%~" + 16 hex digits of SHA-256(segment) appended.
 //
-// Ordinary keys ("photos/2020/cat.jpg") map to themselves. Without the
-// length rule the mapping is invertible (DecodeLocalName), hence injective:
-// two keys never share a path. Spellings that start with "%~" are reserved for
-// s3migrate (hashed names, conflict names, partial files) and never come out
-// of escaping, since a literal '%' is always written "%25".
-//
-// Names that cannot coexist on a filesystem ("a" as a file and "a/b", or
-// "Foo"/"foo" on a case-insensitive one) are resolved by the engine with
-// ConflictName(), which is also deterministic; the chosen path is recorded in
-// the state database.
+// The mapping is not injective ("%2E" and "." both give "%2E"; "Foo" and
+// "foo" are one file on a case-insensitive disk; "a" and "a/b" cannot both be
+// files). Uniqueness is not the mapping's job: the engine records every
+// object's chosen path in the state database, compares each new path with
+// the recorded ones the way the destination compares names (unicode.h's
+// NameIdentity), and gives a key whose natural name is taken a
+// ConflictName(), which it records too. The final rename never replaces a
+// file (FileSystem::RenameNoReplace), so a clash the database missed also
+// ends in a recorded conflict name, never in an overwrite.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace s3m::engine {
 
-// Appended to a final name for the temporary file a download is written to.
-// Escaping never produces it, so no object can be mistaken for a partial file.
+// Appended to ".<final name>" for the temporary file a download is written
+// to. Mapping never produces a name that starts with '.' and ends with it, so
+// no object can be mistaken for a partial file.
 inline constexpr std::string_view kPartialFileSuffix = "%~partial";
 
 struct LocalName {
@@ -46,10 +51,6 @@ struct LocalName {
 };
 
 LocalName MapKeyToLocalName(std::string_view key);
-
-// The inverse of MapKeyToLocalName for names without hashed segments; nullopt
-// for a name that escaping cannot produce (or that was shortened by hashing).
-std::optional<std::string> DecodeLocalName(std::string_view relative_path, bool is_directory);
 
 // An alternative name for `key` when its natural name is taken by another
 // object (file/directory clash, case-insensitive clash): the last segment of

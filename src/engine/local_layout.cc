@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <functional>
+#include <string>
+
 #include <fmt/format.h>
 
 #include "engine/key_path.h"
@@ -12,21 +15,44 @@ LocalLayout::LocalLayout(FileSystem& fs, std::string dest_root) : fs_(fs), root_
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
+namespace {
+
+// True when `as_looked_up` finds the file created as `as_created` in `dir`:
+// the filesystem takes the two spellings for one name.
+Result<bool> SameNameOnDisk(FileSystem& fs, const std::string& dir, const std::string& as_created,
+                            const std::string& as_looked_up) {
+  const std::string probe = JoinPath(dir, as_created);
+  auto file = fs.Open(probe, OpenOptions::CreateTruncate());
+  if (!file.ok()) return file.status();
+  (void)(*file)->Close();
+  const bool same = fs.Stat(JoinPath(dir, as_looked_up)).ok();
+  S3M_RETURN_IF_ERROR(fs.RemoveFile(probe));
+  return same;
+}
+
+}  // namespace
+
 Status LocalLayout::Prepare() {
   DirectoryMaker maker(fs_);
   S3M_RETURN_IF_ERROR(maker.MakeDirectories(root_));
-  // A name in lower case, looked up in upper case: found only when the
-  // filesystem folds case (macOS, Windows shares, ext4 casefold folders).
-  const std::string probe = JoinPath(root_, fmt::format(".s3migrate-case-probe-{}", ::getpid()));
-  std::string upper = probe;
-  for (size_t i = root_.size() + 1; i < upper.size(); ++i) {
-    if (upper[i] >= 'a' && upper[i] <= 'z') upper[i] = static_cast<char>(upper[i] - 'a' + 'A');
+  // Case: "...-\xc3\xa4" (ä) looked up as "...-\xc3\x84" (Ä) and in ASCII, found
+  // only where names fold (macOS, Windows shares, ext4 casefold folders).
+  // Normalisation: "\xc3\xa9" (é, NFC) looked up as "e\xcc\x81" (NFD), found
+  // where names are normalised (APFS, ZFS normalization=, some NAS shares).
+  const std::string tag = fmt::format(".s3migrate-probe-{}-", ::getpid());
+  S3M_ASSIGN_OR_RETURN(bool folds_ascii, SameNameOnDisk(fs_, root_, tag + "case", tag + "CASE"));
+  S3M_ASSIGN_OR_RETURN(bool folds_unicode,
+                       SameNameOnDisk(fs_, root_, tag + "\xc3\xa4", tag + "\xc3\x84"));
+  S3M_ASSIGN_OR_RETURN(bool normalises,
+                       SameNameOnDisk(fs_, root_, tag + "\xc3\xa9", tag + "e\xcc\x81"));
+  if (folds_ascii || folds_unicode) {
+    equivalence_ = NameEquivalence::kCaseFolded;
+  } else if (normalises) {
+    equivalence_ = NameEquivalence::kNormalized;
+  } else {
+    equivalence_ = NameEquivalence::kExact;
   }
-  auto file = fs_.Open(probe, OpenOptions::CreateTruncate());
-  if (!file.ok()) return file.status();
-  (void)(*file)->Close();
-  case_insensitive_ = fs_.Stat(upper).ok();
-  return fs_.RemoveFile(probe);
+  return Status::Ok();
 }
 
 Result<std::string> LocalLayout::Confined(const std::string& bucket,
@@ -47,29 +73,45 @@ Result<std::string> LocalLayout::Confined(const std::string& bucket,
 Result<std::string> LocalLayout::Choose(store::MigrationStore& db, const store::WorkItem& item) {
   if (item.local_path && item.state == store::FileState::kDownloading) return *item.local_path;
   const LocalName name = MapKeyToLocalName(item.key);
-  std::string relative = name.relative_path;
-  bool conflict = false;
+  bool needs_conflict_name = false;
   if (name.is_directory) {
-    conflict = item.size > 0;  // a folder marker with content is kept as a file
+    needs_conflict_name = item.size > 0;  // a folder marker with content is kept as a file
   } else {
-    S3M_ASSIGN_OR_RETURN(conflict, db.HasDescendants(item.bucket, item.key));
+    S3M_ASSIGN_OR_RETURN(needs_conflict_name, db.HasDescendants(item.bucket, item.key));
   }
-  if (conflict) relative = ConflictName(item.key);
-  S3M_ASSIGN_OR_RETURN(std::string path, Confined(item.bucket, relative));
-  if (item.previous_local_path && *item.previous_local_path == path) {
-    // The older copy is the only one left of that content: never overwrite it.
-    relative = ConflictName(item.key, item.etag + item.version_id);
-    return Confined(item.bucket, relative);
-  }
-  if (case_insensitive_) {  // names that differ only in case are one file there
-    S3M_ASSIGN_OR_RETURN(bool taken, db.LocalPathTaken(item.bucket, path, item.id, case_insensitive_));
-    if (taken) return Confined(item.bucket, ConflictName(item.key, item.version_id));
-  }
-  return path;
+  // Natural name first, then conflict names.
+  return FirstFree(db, item, [&](size_t attempt) {
+    if (attempt > 0) return ConflictName(item.key, Salt(item, attempt));
+    return needs_conflict_name ? ConflictName(item.key) : name.relative_path;
+  });
 }
 
-Result<std::string> LocalLayout::ConflictFallback(const store::WorkItem& item) {
-  return Confined(item.bucket, "%~conflicts/" + BaseName(ConflictName(item.key, item.version_id)));
+Result<std::string> LocalLayout::ConflictFallback(store::MigrationStore& db,
+                                                  const store::WorkItem& item) {
+  return FirstFree(db, item, [&](size_t attempt) {
+    return "%~conflicts/" + BaseName(ConflictName(item.key, Salt(item, attempt + 1)));
+  });
+}
+
+std::string LocalLayout::Salt(const store::WorkItem& item, size_t attempt) {
+  // Distinct salts give distinct names (ConflictName), so a search ends.
+  if (attempt == 1) return item.version_id;
+  if (attempt == 2) return item.etag + item.version_id;
+  return std::to_string(attempt);
+}
+
+Result<std::string> LocalLayout::FirstFree(store::MigrationStore& db, const store::WorkItem& item,
+                                           const std::function<std::string(size_t)>& candidate) {
+  for (size_t attempt = 0; attempt < kMaxNameAttempts; ++attempt) {
+    S3M_ASSIGN_OR_RETURN(std::string path, Confined(item.bucket, candidate(attempt)));
+    S3M_ASSIGN_OR_RETURN(bool taken, db.LocalPathTaken(item.bucket, path, item.id, equivalence_));
+    if (!taken) return path;
+  }
+  return Status::Error(ErrorKind::kConflict,
+                       fmt::format("no free local name after {} tries: every candidate is "
+                                   "recorded for another object",
+                                   kMaxNameAttempts),
+                       ErrorContext::ForObject("choose local path", item.bucket, item.key));
 }
 
 }  // namespace s3m::engine

@@ -5,19 +5,25 @@
 //
 //   natural:  <dest>/<bucket>/<MapKeyToLocalName(key)>
 //   the key "a" while "a/..." keys exist (a directory is needed there),
-//   or a folder marker with content, or a name another object of the bucket
-//   already holds (case-insensitive filesystems):
+//   or a folder marker with content:
 //             <dest>/<bucket>/<ConflictName(key)>
-//   a newer version of an object whose older copy is kept on disk
-//   (rescan found it changed after it was downloaded):
-//             <dest>/<bucket>/<ConflictName(key, etag)>
-//   a parent directory that turned out to be a file on disk:
+//   a path that is, as the destination compares names (exact, NFC/NFD
+//   normalising, or case folding: probed by Prepare), the same file as one
+//   another object is recorded at, or as an older copy kept on disk (a
+//   newer version of an object whose older copy must stay):
+//             <dest>/<bucket>/<ConflictName(key, salt)>, the first salt of
+//             version id, ETag + version id, then "2", "3", ... whose name
+//             is free
+//   a parent directory that turned out to be a file on disk, or a name the
+//   final rename found taken by a file the database does not know:
 //             <dest>/<bucket>/%~conflicts/<last segment of ConflictName(key)>
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "core/status.h"
+#include "core/unicode.h"
 #include "engine/file_system.h"
 #include "store/migration_store.h"
 
@@ -27,24 +33,32 @@ class LocalLayout {
  public:
   LocalLayout(FileSystem& fs, std::string dest_root);
 
-  // Creates the destination root if needed and learns whether its
-  // filesystem folds case (a probe file, removed afterwards).
+  // Creates the destination root if needed and learns how its filesystem
+  // compares names: whether it folds case and whether it normalises Unicode
+  // (probe files, removed afterwards).
   Status Prepare();
-  bool case_insensitive() const { return case_insensitive_; }
+  NameEquivalence equivalence() const { return equivalence_; }
   const std::string& root() const { return root_; }
 
   // The path for `item`, as the rules above decide; every result is checked
   // to be confined to <dest>/<bucket>/.
   Result<std::string> Choose(store::MigrationStore& db, const store::WorkItem& item);
-  // The last resort when a parent of the chosen path is a file.
-  Result<std::string> ConflictFallback(const store::WorkItem& item);
+  // The last resort when a parent of the chosen path is a file, or its name
+  // was found taken on disk: a free name under <dest>/<bucket>/%~conflicts/.
+  Result<std::string> ConflictFallback(store::MigrationStore& db, const store::WorkItem& item);
+
+  static constexpr size_t kMaxNameAttempts = 64;
 
  private:
+  static std::string Salt(const store::WorkItem& item, size_t attempt);
+  // The first candidate(0), candidate(1), ... that is confined and not taken.
+  Result<std::string> FirstFree(store::MigrationStore& db, const store::WorkItem& item,
+                                const std::function<std::string(size_t)>& candidate);
   Result<std::string> Confined(const std::string& bucket, const std::string& relative) const;
 
   FileSystem& fs_;
   std::string root_;
-  bool case_insensitive_ = false;
+  NameEquivalence equivalence_ = NameEquivalence::kExact;
 };
 
 }  // namespace s3m::engine

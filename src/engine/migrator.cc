@@ -638,7 +638,7 @@ Status Migrator::Impl::OnDownload(DownloadOutcome& out) {
       return db_.Apply(change).status();
     }
     case DownloadResult::kPathConflict: {
-      auto fallback = layout_.ConflictFallback(item);
+      auto fallback = layout_.ConflictFallback(db_, item);
       if (!fallback.ok() || item.local_path == *fallback) {
         return FailAttempt(item, from, out.status, false);
       }

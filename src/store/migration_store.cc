@@ -2,8 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "store/reconcile.h"
 #include "core/time_format.h"
+#include "core/unicode.h"
+#include "store/reconcile.h"
 
 namespace s3m::store {
 
@@ -145,6 +146,7 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
           "verified_at = CASE WHEN ?3 = 'verified' THEN ?4 ELSE verified_at END, "
           "deleted_at = CASE WHEN ?3 = 'deleted' THEN ?4 ELSE deleted_at END, "
           "local_path = CASE WHEN ?8 THEN NULLIF(?9, '') ELSE local_path END, "
+          "local_path_folded = CASE WHEN ?8 THEN NULLIF(?28, '') ELSE local_path_folded END, "
           "verified_by = CASE WHEN ?10 THEN NULLIF(?11, '') ELSE verified_by END, "
           "restore_requested_at = CASE WHEN ?12 THEN NULLIF(?13, '') ELSE restore_requested_at END, "
           "restore_tier = CASE WHEN ?14 THEN NULLIF(?15, '') ELSE restore_tier END, "
@@ -164,6 +166,7 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
   s->Bind(6, static_cast<int64_t>(c.reset_attempts));
   s->Bind(7, c.error_message);
   BindTextChange(*s, 8, c.local_path);
+  s->Bind(28, CaseFoldNfc(c.local_path.value_or("")));
   BindTextChange(*s, 10, c.verified_by);
   BindTextChange(*s, 12, c.restore_requested_at);
   BindTextChange(*s, 14, c.restore_tier);
@@ -185,8 +188,8 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
 Result<bool> MigrationStore::RecordChanged(const ChangedObject& c) {
   S3M_ASSIGN_OR_RETURN(Statement* read, Cached("SELECT id, version_id, etag, size, state, storage_class, last_modified, "
                   "checksum_algorithm, checksum_type, restore_expiry, local_path, previous_etag, "
-                  "previous_size, previous_version_id, previous_local_path FROM files "
-                  "WHERE id = ?1 AND state = ?2"));
+                  "previous_size, previous_version_id, previous_local_path, "
+                  "verified_at IS NOT NULL FROM files WHERE id = ?1 AND state = ?2"));
   read->Bind(1, c.id).Bind(2, FileStateName(c.from));
   S3M_ASSIGN_OR_RETURN(bool found, read->Step());
   if (!found) return false;
@@ -201,10 +204,12 @@ Result<bool> MigrationStore::RecordChanged(const ChangedObject& c) {
   row.previous_size = read->ColumnOptionalInt(12);
   row.previous_version_id = read->ColumnOptionalText(13);
   row.previous_local_path = read->ColumnOptionalText(14);
+  row.verified_copy = read->ColumnInt(15) != 0;
   read->Reset();
   const PreviousCopy previous = PreviousCopyAfterChange(row);
   S3M_ASSIGN_OR_RETURN(Statement* s, Cached("UPDATE files SET state = 'discovered', etag = ?2, size = ?3, version_id = ?4, "
                   "last_modified = ?5, storage_class = ?6, archived = ?7, local_path = NULL, "
+                  "local_path_folded = NULL, verified_at = NULL, "
                   "verified_by = NULL, restore_requested_at = NULL, restore_tier = NULL, "
                   "restore_expiry = NULL, error_message = NULL, parts_count = NULL, "
                   "part_size = NULL, previous_etag = ?8, previous_size = ?9, "
@@ -262,15 +267,32 @@ Result<bool> MigrationStore::HasDescendants(const std::string& bucket, const std
 }
 
 Result<bool> MigrationStore::LocalPathTaken(const std::string& bucket, const std::string& local_path,
-                                            int64_t except_id, bool case_insensitive) {
-  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT 1 FROM files WHERE bucket = ?1 AND id != ?3 AND "
-                              "(local_path = ?2 {} OR previous_local_path = ?2 {}) LIMIT 1",
-                              case_insensitive ? "COLLATE NOCASE" : "",
-                              case_insensitive ? "COLLATE NOCASE" : "")));
-  s->Bind(1, bucket).Bind(2, local_path).Bind(3, except_id);
-  S3M_ASSIGN_OR_RETURN(bool found, s->Step());
-  s->Reset();
-  return found;
+                                            int64_t except_id, NameEquivalence equivalence) {
+  const std::string identity = NameIdentity(local_path, equivalence);
+  auto same = [&](const std::string& other) { return NameIdentity(other, equivalence) == identity; };
+  // Paths equal under any equivalence are equal under case folding, so the
+  // folded column's index finds every candidate.
+  S3M_ASSIGN_OR_RETURN(Statement* current, Cached("SELECT local_path FROM files WHERE "
+                                                  "local_path_folded = ?1 AND id != ?2"));
+  current->Bind(1, CaseFoldNfc(local_path)).Bind(2, except_id);
+  bool taken = false;
+  for (;;) {
+    S3M_ASSIGN_OR_RETURN(bool row, current->Step());
+    if (!row || (taken = same(current->ColumnText(0)))) break;
+  }
+  current->Reset();
+  if (taken) return true;
+  // Older copies kept while a newer version migrates: few, and this
+  // object's own among them.
+  S3M_ASSIGN_OR_RETURN(Statement* previous, Cached("SELECT previous_local_path FROM files WHERE "
+                                                   "bucket = ?1 AND previous_local_path IS NOT NULL"));
+  previous->Bind(1, bucket);
+  for (;;) {
+    S3M_ASSIGN_OR_RETURN(bool row, previous->Step());
+    if (!row || (taken = same(previous->ColumnText(0)))) break;
+  }
+  previous->Reset();
+  return taken;
 }
 
 Result<StateTotals> MigrationStore::Totals() {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/unicode.h"
 #include "store/file_state.h"
 #include "store/sqlite.h"
 #include "store/state_store.h"
@@ -136,10 +137,11 @@ class MigrationStore {
   // True when another key of the bucket lies under "<key>/" (then the key's
   // natural file name is needed as a directory).
   Result<bool> HasDescendants(const std::string& bucket, const std::string& key);
-  // Another object of the bucket already recorded at `local_path` (compared
-  // case-insensitively when asked).
+  // True when `local_path` is, on a destination comparing names by
+  // `equivalence`, the file another object (any row but `except_id`) is
+  // recorded at, or an older copy any row of `bucket` keeps (its own too).
   Result<bool> LocalPathTaken(const std::string& bucket, const std::string& local_path,
-                              int64_t except_id, bool case_insensitive);
+                              int64_t except_id, NameEquivalence equivalence);
 
   Result<StateTotals> Totals();
   // A sample of rows in `state` (for the final report) and their count.

@@ -36,7 +36,7 @@ PreviousCopy PreviousCopyAfterChange(const ExistingRow& row) {
   }
   const bool complete_copy = row.state == FileState::kDownloaded ||
                              row.state == FileState::kVerified ||
-                             row.state == FileState::kDeleted;
+                             row.state == FileState::kDeleted || row.verified_copy;
   if (complete_copy && row.local_path.has_value()) {
     return {row.etag, row.size, row.version_id, row.local_path};
   }

@@ -39,6 +39,9 @@ struct ExistingRow {
   std::string checksum_type;
   std::optional<std::string> restore_expiry;
   std::optional<std::string> local_path;
+  // The file at local_path was verified once (verified_at is set): it is a
+  // complete copy in any state, `error` or put back by reset/retry too.
+  bool verified_copy = false;
   bool gone = false;
   // Columns of an earlier change not yet resolved (kept as they are).
   std::optional<std::string> previous_etag;
@@ -60,7 +63,8 @@ bool ListedArchived(const ListedObject& listed);
 
 // The "previous copy" columns after a kChanged: an unresolved earlier
 // previous copy stays (it is still the one on disk); otherwise the row's own
-// complete local copy becomes the previous one; otherwise none.
+// complete local copy (downloaded, verified, deleted, or verified once and
+// since failed or put back) becomes the previous one; otherwise none.
 struct PreviousCopy {
   std::optional<std::string> etag;
   std::optional<int64_t> size;

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/time_format.h"
+#include "core/unicode.h"
 #include "s3m_version.h"
 
 namespace s3m::store {
@@ -59,6 +60,7 @@ CREATE TABLE files (
   attempts              INTEGER NOT NULL DEFAULT 0,
   error_message         TEXT,
   local_path            TEXT,
+  local_path_folded     TEXT,
   restore_requested_at  TEXT,
   restore_tier          TEXT,
   restore_expiry        TEXT,
@@ -90,6 +92,12 @@ CREATE INDEX files_by_state ON files (state, archived);
 -- Small partial indexes for what rescan leaves to report.
 CREATE INDEX files_gone ON files (bucket, state) WHERE gone_at IS NOT NULL;
 CREATE INDEX files_with_previous_copy ON files (bucket) WHERE previous_local_path IS NOT NULL;
+
+-- local_path_folded is local_path case-folded and in NFC (core/unicode.h),
+-- kept by s3migrate with local_path: every path that can be the same file as
+-- another on some filesystem has the same folded form, so a new object's path
+-- is checked against the recorded ones through this index.
+CREATE INDEX files_by_local_path ON files (local_path_folded) WHERE local_path_folded IS NOT NULL;
 
 -- Byte ranges of a large object's partial download that are written and
 -- fsynced (atomic_file.h's ordering rule: a range is recorded only after a
@@ -235,6 +243,32 @@ CREATE TABLE download_chunks (
 )sql");
 }
 
+// Version 3 -> 4: each recorded local path gets its folded form.
+Status UpgradeFrom3(Database& db) {
+  return db.Exec(R"sql(
+ALTER TABLE files ADD COLUMN local_path_folded TEXT;
+CREATE INDEX files_by_local_path ON files (local_path_folded) WHERE local_path_folded IS NOT NULL;
+)sql");
+}
+
+// Fills local_path_folded for rows that have a local_path but no folded form
+// (rows of an older schema). The fold is C++ (utf8proc), not SQL.
+Status FoldLocalPaths(Database& db) {
+  S3M_ASSIGN_OR_RETURN(Statement read, db.Prepare("SELECT id, local_path FROM files WHERE "
+                                                  "local_path IS NOT NULL AND local_path_folded IS NULL"));
+  std::vector<std::pair<int64_t, std::string>> rows;
+  for (;;) {
+    S3M_ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) break;
+    rows.emplace_back(read.ColumnInt(0), CaseFoldNfc(read.ColumnText(1)));
+  }
+  read.Reset();
+  S3M_ASSIGN_OR_RETURN(Statement write,
+                       db.Prepare("UPDATE files SET local_path_folded = ?2 WHERE id = ?1"));
+  for (const auto& [id, folded] : rows) S3M_RETURN_IF_ERROR(write.Bind(1, id).Bind(2, folded).Run());
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<int> DetectSchemaVersion(Database& db) {
@@ -266,9 +300,13 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
   } else if (version == 2) {
     S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
+    S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
+  } else if (version == 3) {
+    S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }
+  S3M_RETURN_IF_ERROR(FoldLocalPaths(db));
   S3M_RETURN_IF_ERROR(db.Exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion)));
   return txn.Commit();
 }

@@ -7,8 +7,11 @@
 //              That tool never set user_version, so a version-0 file holding
 //              such a `files` table is taken as version 1.
 //   version 2  files, buckets, file_totals.
-//   version 3  this schema (kSchemaVersion): adds download_chunks, the
-//              finished ranges of resumable downloads.
+//   version 3  adds download_chunks, the finished ranges of resumable
+//              downloads.
+//   version 4  this schema (kSchemaVersion): adds files.local_path_folded
+//              and its index, so that local paths are unique under Unicode
+//              case folding and normalisation (issue 14).
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must
@@ -21,7 +24,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

@@ -149,7 +149,8 @@ Status StateStore::PrepareWriteStatements() {
                        db_->Prepare("SELECT id, version_id, etag, size, state, storage_class, "
                                     "last_modified, checksum_algorithm, checksum_type, "
                                     "restore_expiry, local_path, gone_at, previous_etag, "
-                                    "previous_size, previous_version_id, previous_local_path "
+                                    "previous_size, previous_version_id, previous_local_path, "
+                                    "verified_at IS NOT NULL "
                                     "FROM files WHERE bucket = ?1 AND key = ?2 AND is_latest = 1"));
   S3M_ASSIGN_OR_RETURN(
       insert_file_,
@@ -205,6 +206,7 @@ Status StateStore::PrepareWriteStatements() {
           "verified_by = NULL, verified_at = NULL, deleted_at = NULL, previous_etag = ?12, "
           "previous_size = ?13, previous_version_id = ?14, previous_local_path = ?15, "
           "gone_at = NULL, seen_generation = ?16, updated_at = ?17 WHERE id = ?1"));
+  S3M_ASSIGN_OR_RETURN(clear_chunks_, db_->Prepare("DELETE FROM download_chunks WHERE file_id = ?1"));
   return Status::Ok();
 }
 
@@ -442,6 +444,7 @@ Result<PageOutcome> StateStore::ApplyObjectLocked(const std::string& bucket, int
   row.previous_size = f.ColumnOptionalInt(13);
   row.previous_version_id = f.ColumnOptionalText(14);
   row.previous_local_path = f.ColumnOptionalText(15);
+  row.verified_copy = f.ColumnInt(16) != 0;
   find_latest_.Reset();
 
   switch (Reconcile(row, object)) {
@@ -486,6 +489,9 @@ Result<PageOutcome> StateStore::ApplyObjectLocked(const std::string& bucket, int
                               .Bind(16, generation)
                               .Bind(17, now)
                               .Run());
+      // Ranges of a partial download belong to the old content: a resumed
+      // download must never mix two versions.
+      S3M_RETURN_IF_ERROR(clear_chunks_.Bind(1, row.id).Run());
       (row.state == FileState::kDeleted ? outcome.reappeared : outcome.changed) = 1;
       return outcome;
     }
@@ -703,9 +709,11 @@ Result<FileState> StateStore::ResetObject(const std::string& bucket, const std::
   }
   S3M_ASSIGN_OR_RETURN(
       Statement s,
+      // verified_by/verified_at stay: they describe the copy at local_path,
+      // which stays a complete copy of this version (reconcile.h).
       db_->Prepare("UPDATE files SET state = 'discovered', attempts = 0, error_message = NULL, "
                    "gone_at = NULL, restore_requested_at = NULL, restore_tier = NULL, "
-                   "verified_by = NULL, verified_at = NULL, updated_at = ?2 WHERE id = ?1"));
+                   "updated_at = ?2 WHERE id = ?1"));
   S3M_RETURN_IF_ERROR(s.Bind(1, file->id).Bind(2, Now()).Run());
   S3M_RETURN_IF_ERROR(txn.Commit());
   return file->state;

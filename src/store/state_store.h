@@ -282,6 +282,7 @@ class StateStore {
   Statement touch_file_;
   Statement refresh_file_;
   Statement replace_file_;
+  Statement clear_chunks_;
 };
 
 }  // namespace s3m::store

@@ -87,6 +87,15 @@ bool PathExists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+std::string SqlQuote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    out += c;
+    if (c == '\'') out += c;
+  }
+  return out + "'";
+}
+
 std::vector<std::string> Sql(const std::string& db_path, const std::string& query) {
   std::vector<std::string> rows;
   sqlite3* db = nullptr;

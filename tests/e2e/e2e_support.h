@@ -39,6 +39,8 @@ bool PathExists(const std::string& path);
 
 // Runs a query on a SQLite database and returns the rows (columns joined with
 // '|', NULL as "NULL"), the way `sqlite3 DB "SELECT ..."` prints them.
+// `text` as an SQL string literal ('it''s').
+std::string SqlQuote(const std::string& text);
 std::vector<std::string> Sql(const std::string& db_path, const std::string& query);
 int64_t SqlInt(const std::string& db_path, const std::string& query);
 

@@ -4,17 +4,6 @@
 
 namespace s3m::testing {
 
-namespace {
-std::string SqlQuote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    out += c;
-    if (c == '\'') out += c;
-  }
-  return out + "'";
-}
-}  // namespace
-
 void EmulatorMigrateTest::StartEmulator(const std::vector<std::string>& extra_flags) {
   emu_.reset();  // stops the previous one
   std::vector<std::string> flags = {"--restore-delay", "Expedited=1,Standard=2,Bulk=3",

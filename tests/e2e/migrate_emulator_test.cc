@@ -6,6 +6,9 @@
 #include <signal.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -313,6 +316,40 @@ TEST_F(MigrateEmulatorTest, HostileKeysStayInsideTheBucketFolderAndNoneIsLost) {
   EXPECT_EQ(outside.out, "");
   ProcessResult partial = RunProcess({"/usr/bin/find", run_->dest(), "-name", ".*%~partial"}, {});
   EXPECT_EQ(partial.out, "");
+}
+
+// Issue 14: keys that are valid file names keep their spelling on disk. The
+// local tree, walked byte for byte, is exactly the key structure.
+TEST_F(MigrateEmulatorTest, AwkwardButLegalNamesKeepTheirSpellingOnDisk) {
+  CreateBucket("awkward");
+  const std::vector<std::string> keys = {
+      "100%/done 100%.txt", "percent%20x", "%", "%2F", "%25", "50% off/%7E",
+      "a+b", "with space/and  more ", "hash#tag", "amp&er", "eq=uals", "q?mark", "semi;colon",
+      "~tilde", "(paren)[brack]{brace}", "comma,at@dollar$", "quote'dq\"", "star*", "back\\slash",
+      "unicode/\xe6\x97\xa5\xe6\x9c\xac/\xf0\x9f\x98\x80", "caf\xc3\xa9", "cafe\xcc\x81",
+      "\xc3\x84rger", "\xc3\xa4rger", "Foo", "foo", ".hidden", "x%~partial", "ends-with-dot."};
+  for (const auto& key : keys) Put("awkward", key, "content of " + key);
+  ProcessResult migrate = ScanAndMigrate();
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  EXPECT_TRUE(RemainingKeys("awkward").empty());
+
+  const std::filesystem::path root = run_->dest() + "/awkward";
+  std::map<std::string, std::string> tree;  // relative path -> content
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    tree[entry.path().lexically_relative(root).generic_string()] =
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::map<std::string, std::string> expected;
+  for (const auto& key : keys) expected[key] = "content of " + key;
+  EXPECT_EQ(tree, expected);
+  // The database records each at exactly that path.
+  for (const auto& key : keys) {
+    EXPECT_EQ(Sql(run_->db(), "SELECT local_path FROM files WHERE key = " + SqlQuote(key)),
+              std::vector<std::string>{root.string() + "/" + key});
+  }
 }
 
 TEST_F(MigrateEmulatorTest, KeepSourceVerifiesEverythingAndLeavesTheBucketAlone) {

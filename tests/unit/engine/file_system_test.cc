@@ -186,6 +186,37 @@ TEST_F(PosixFileSystemTest, NamespaceOperations) {
   EXPECT_EQ(fs_.RemoveFile(b).kind(), ErrorKind::kNotFound);
 }
 
+TEST_F(PosixFileSystemTest, RenameNoReplaceNeverReplaces) {
+  const std::string a = dir_ / "a";
+  const std::string b = dir_ / "b";
+  WriteAll(a, "A");
+  WriteAll(b, "B");
+  const Status refused = fs_.RenameNoReplace(a, b);
+  EXPECT_EQ(refused.kind(), ErrorKind::kConflict) << refused.ToString();
+  EXPECT_EQ(refused.context().sys_errno, EEXIST);
+  EXPECT_EQ(ReadAll(a), "A");
+  EXPECT_EQ(ReadAll(b), "B");
+  ASSERT_TRUE(fs_.CreateDirectory(dir_ / "d").ok());
+  EXPECT_EQ(fs_.RenameNoReplace(a, dir_ / "d").context().sys_errno, EEXIST);
+  ASSERT_TRUE(fs_.RenameNoReplace(a, dir_ / "c").ok());
+  EXPECT_FALSE(Exists(a));
+  EXPECT_EQ(ReadAll(dir_ / "c"), "A");
+  EXPECT_EQ(fs_.RenameNoReplace(a, dir_ / "e").kind(), ErrorKind::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, SameFileContentComparesBytes) {
+  WriteAll(dir_ / "a", "same bytes");
+  WriteAll(dir_ / "b", "same bytes");
+  WriteAll(dir_ / "c", "same bytez");
+  WriteAll(dir_ / "d", "same");
+  EXPECT_TRUE(*SameFileContent(fs_, dir_ / "a", dir_ / "b"));
+  EXPECT_FALSE(*SameFileContent(fs_, dir_ / "a", dir_ / "c"));
+  EXPECT_FALSE(*SameFileContent(fs_, dir_ / "a", dir_ / "d"));
+  EXPECT_FALSE(*SameFileContent(fs_, dir_ / "a", dir_ / "missing"));
+  ASSERT_TRUE(fs_.CreateDirectory(dir_ / "dir").ok());
+  EXPECT_FALSE(*SameFileContent(fs_, dir_ / "a", dir_ / "dir"));
+}
+
 TEST_F(PosixFileSystemTest, StatLinkStatAndListing) {
   WriteAll(dir_ / "file", "12345");
   ASSERT_TRUE(fs_.CreateDirectory(dir_ / "sub").ok());

@@ -2,7 +2,6 @@
 
 #include <random>
 #include <set>
-#include <unordered_map>
 
 #include <gtest/gtest.h>
 
@@ -17,14 +16,13 @@ struct Case {
 
 class MapKeyTest : public ::testing::TestWithParam<Case> {};
 
-TEST_P(MapKeyTest, MapsAndDecodesBack) {
+TEST_P(MapKeyTest, MapsToTheNaturalNameOrTheDocumentedEscape) {
   const Case& c = GetParam();
   LocalName name = MapKeyToLocalName(c.key);
   EXPECT_EQ(name.relative_path, c.path);
   EXPECT_EQ(name.is_directory, c.is_directory);
   EXPECT_EQ(name.escaped, c.path != c.key && c.path + "/" != c.key);
   EXPECT_TRUE(IsConfinedRelativePath(name.relative_path)) << name.relative_path;
-  EXPECT_EQ(DecodeLocalName(name.relative_path, name.is_directory), c.key);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -44,8 +42,19 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"//", "%2F/%2F", true},
         Case{"a//b", "a/%2F/b", false},
         Case{"a/", "a", true},
-        Case{"100%", "100%25", false},
-        Case{"%2F", "%252F", false},
+        // Natural names: '%' is an ordinary character (issue 14).
+        Case{"100%", "100%", false},
+        Case{"100%/done 100%.txt", "100%/done 100%.txt", false},
+        Case{"percent%20x", "percent%20x", false},
+        Case{"%2F", "%2F", false},
+        Case{"%", "%", false},
+        Case{"a+b #1 &c=d;e@f!g'h(i)[j]{k}$l`m,n", "a+b #1 &c=d;e@f!g'h(i)[j]{k}$l`m,n", false},
+        Case{"caf\xc3\xa9/cafe\xcc\x81/\xc3\x84rger", "caf\xc3\xa9/cafe\xcc\x81/\xc3\x84rger", false},
+        Case{"a\\b:c*d?e\"f<g>h|i", "a\\b:c*d?e\"f<g>h|i", false},
+        // The spelling of partial files is never an object's.
+        Case{".x%~partial", "%2Ex%~partial", false},
+        Case{"dir/.%~partial", "dir/.%~partial", false},
+        Case{"x%~partial", "x%~partial", false},
         Case{"tab\there", "tab%09here", false},
         Case{"new\nline\r", "new%0Aline%0D", false},
         Case{std::string("nul\0byte", 8), "nul%00byte", false},
@@ -54,7 +63,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"overlong\xc0\xaf", "overlong%C0%AF", false},
         Case{"surrogate\xed\xa0\x80", "surrogate%ED%A0%80", false},
         Case{"truncated\xe6\x97", "truncated%E6%97", false},
-        Case{"~tilde/%~reserved", "~tilde/%25~reserved", false},
+        Case{"~tilde/%~reserved", "~tilde/%~reserved", false},
         Case{"...", "...", false},
         Case{".hidden", ".hidden", false}));
 
@@ -67,7 +76,6 @@ TEST(MapKeyTest, LongSegmentsAreShortenedWithAHash) {
   EXPECT_EQ(last.substr(0, 200), std::string(200, 'x'));
   EXPECT_EQ(last.substr(200, 2), "%~");
   EXPECT_TRUE(name.escaped);
-  EXPECT_EQ(DecodeLocalName(name.relative_path, false), std::nullopt);
   // One character more is another name.
   EXPECT_NE(MapKeyToLocalName("dir/" + long_segment + "y").relative_path, name.relative_path);
 }
@@ -78,9 +86,12 @@ TEST(MapKeyTest, ShorteningNeverSplitsACharacterOrAnEscape) {
     for (int i = 0; i < 120; ++i) key += "\xe6\x97\xa5\x01";  // 3-byte char, then an escaped byte
     const std::string path = MapKeyToLocalName(key).relative_path;
     ASSERT_LE(path.size(), 255u);
-    const std::string kept = path.substr(0, path.find("%~"));
-    // The kept prefix must itself be valid output of escaping: decodable.
-    EXPECT_TRUE(DecodeLocalName(kept, false).has_value()) << pad;
+    const std::string kept = path.substr(0, path.rfind("%~"));
+    // The kept prefix ends on a whole character and a whole escape.
+    EXPECT_EQ(kept.find_first_of(std::string("\x01", 1)), std::string::npos) << pad;
+    ASSERT_GE(kept.size(), 3u);
+    const std::string tail = kept.substr(kept.size() - 3);
+    EXPECT_TRUE(tail == "%01" || tail == "\xe6\x97\xa5") << pad << ": " << tail;
   }
 }
 
@@ -92,12 +103,6 @@ TEST(IsConfinedRelativePathTest, RejectsAnythingThatCouldLeaveTheFolder) {
   EXPECT_FALSE(IsConfinedRelativePath(std::string(256, 'x')));
   EXPECT_TRUE(IsConfinedRelativePath("a/b/c.txt"));
   EXPECT_TRUE(IsConfinedRelativePath("..."));
-}
-
-TEST(DecodeLocalNameTest, RefusesNamesEscapingCannotProduce) {
-  for (const char* odd : {"a%2Fb", "%41", "%2e", "x%", "x%4", "%~abc", "a%20b"}) {
-    EXPECT_EQ(DecodeLocalName(odd, false), std::nullopt) << odd;
-  }
 }
 
 TEST(ConflictNameTest, DistinctPerKeyAndStillConfined) {
@@ -113,13 +118,12 @@ TEST(ConflictNameTest, DistinctPerKeyAndStillConfined) {
 }
 
 // Property: for random keys drawn from an alphabet full of separators, dots,
-// escapes and invalid bytes, the mapping is confined, within name limits, and
-// injective (no two keys share a path).
-TEST(MapKeyPropertyTest, ConfinedAndInjectiveOnRandomKeys) {
+// escapes and invalid bytes, the mapping is confined and within name limits,
+// and a key that is a valid name maps to itself.
+TEST(MapKeyPropertyTest, ConfinedAndNaturalOnRandomKeys) {
   std::string alphabet = "/./%~aA\x01\n\xff\xc3\xa9 ";
   alphabet.push_back('\0');
   std::mt19937 rng(20261124);
-  std::unordered_map<std::string, std::string> owner;  // path -> key
   for (int i = 0; i < 200000; ++i) {
     std::string key;
     const int len = 1 + static_cast<int>(rng() % 12);
@@ -127,10 +131,17 @@ TEST(MapKeyPropertyTest, ConfinedAndInjectiveOnRandomKeys) {
     if (rng() % 500 == 0) key += std::string(300 + rng() % 50, 'L');
     LocalName name = MapKeyToLocalName(key);
     ASSERT_TRUE(IsConfinedRelativePath(name.relative_path)) << name.relative_path;
-    const std::string full = name.relative_path + (name.is_directory ? "/" : "");
-    auto [it, inserted] = owner.emplace(full, key);
-    ASSERT_TRUE(inserted || it->second == key)
-        << "keys \"" << it->second << "\" and \"" << key << "\" share " << full;
+    const bool plain = key.find_first_of(std::string("\x01\n\xff\0", 4)) == std::string::npos &&
+                       key.find_first_of("\xc3\xa9") == std::string::npos &&
+                       key.find("//") == std::string::npos && key.front() != '/' &&
+                       key.find("/./") == std::string::npos && key.find("/../") == std::string::npos &&
+                       !key.starts_with("./") && !key.starts_with("../") && key != "." &&
+                       key != ".." && !key.ends_with("/.") && !key.ends_with("/..") &&
+                       key.size() < 250;
+    if (plain) {
+      const std::string expected = name.is_directory ? key.substr(0, key.size() - 1) : key;
+      ASSERT_EQ(name.relative_path, expected);
+    }
   }
 }
 

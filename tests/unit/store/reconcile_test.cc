@@ -75,6 +75,20 @@ TEST(ReconcileTest, PreviousCopyIsTheCompleteOneOnDisk) {
   EXPECT_EQ(PreviousCopyAfterChange(twice).etag.value_or(""), "e0");
 }
 
+// Issue 14: a copy verified once stays complete in any later state: its
+// delete failed (error), or the user put it back (reset/retry), or it is
+// being downloaded again. A new version must not overwrite it.
+TEST(ReconcileTest, AVerifiedCopyIsCompleteInEveryState) {
+  for (FileState s : {FileState::kError, FileState::kDiscovered, FileState::kDownloading,
+                      FileState::kGlacierRestoreRequested, FileState::kGlacierRestoring}) {
+    ExistingRow row = Row(s);
+    row.verified_copy = true;
+    EXPECT_EQ(PreviousCopyAfterChange(row).local_path.value_or(""), "/dest/b/k") << FileStateName(s);
+    row.verified_copy = false;
+    EXPECT_FALSE(PreviousCopyAfterChange(row).local_path) << FileStateName(s);
+  }
+}
+
 TEST(ReconcileTest, InitialState) {
   ListedObject o = Listed();
   EXPECT_EQ(InitialState(o), FileState::kDiscovered);

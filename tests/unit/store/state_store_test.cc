@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "store/migration_store.h"
 #include "store/schema.h"
 
 namespace s3m::store {
@@ -181,6 +182,36 @@ TEST_F(StateStoreTest, EarlierToolDatabaseIsUpgradedInPlace) {
   auto bucket = store->GetBucket("photos");
   ASSERT_TRUE(bucket.ok() && bucket->has_value());
   EXPECT_EQ((*bucket)->scan_state, "pending");
+  // Its recorded paths take part in the uniqueness checks (folded form).
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE local_path_folded = '/b/photos/a.jpg'"), 1);
+}
+
+// Version 3 (before issue 14) -> 4: each recorded path gets its case-folded
+// NFC form, so paths recorded by an older s3migrate are still compared.
+TEST_F(StateStoreTest, Version3DatabaseGetsFoldedPaths) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    ListAll(*store, "b", {Obj("K\xc3\x84SE", 1, "x"), Obj("other", 1, "y")});
+    Database& db = store->database();
+    ASSERT_TRUE(db.Exec("DROP INDEX files_by_local_path; ALTER TABLE files DROP COLUMN local_path_folded; "
+                        "UPDATE files SET local_path = '/d/b/' || key WHERE key != 'other'; "
+                        "PRAGMA user_version = 3")
+                    .ok());
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  Database& db = store->database();
+  EXPECT_EQ(SqlInt(db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE local_path_folded = '/d/b/k\xc3\xa4se'"), 1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE local_path_folded IS NULL"), 1);
+  MigrationStore migration(*store);
+  auto taken = migration.LocalPathTaken("b", "/d/b/k\xc3\xa4se", 0, NameEquivalence::kCaseFolded);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(*taken);
+  taken = migration.LocalPathTaken("b", "/d/b/k\xc3\xa4se", 0, NameEquivalence::kExact);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_FALSE(*taken);
 }
 
 TEST_F(StateStoreTest, NewerSchemaIsRefusedAndLeftUntouched) {
@@ -476,6 +507,44 @@ TEST_F(StateStoreTest, ResetAndRetry) {
   EXPECT_EQ(missing.status().context().key, "nope");
 }
 
+// Issue 14: an object whose verified copy is on disk but whose row is in
+// `error` (its delete failed) or was put back by reset keeps that copy as
+// the previous one when a rescan finds a new version; the new version's
+// partial ranges from before are forgotten.
+TEST_F(StateStoreTest, RescanKeepsAVerifiedCopyInAnyStateAndForgetsOldRanges) {
+  auto store = OpenWriter();
+  ListAll(*store, "b", {Obj("failed-delete", 10, "v1"), Obj("was-reset", 10, "v1"),
+                        Obj("partial", 100, "v1")});
+  Database& db = store->database();
+  ASSERT_TRUE(db.Exec("UPDATE files SET state = 'error', local_path = '/d/b/failed-delete', "
+                      "verified_at = '2026-01-01T00:00:00Z', verified_by = 'md5-etag' "
+                      "WHERE key = 'failed-delete'; "
+                      "UPDATE files SET state = 'verified', local_path = '/d/b/was-reset', "
+                      "verified_at = '2026-01-01T00:00:00Z', verified_by = 'md5-etag' "
+                      "WHERE key = 'was-reset'; "
+                      "UPDATE files SET state = 'downloading', local_path = '/d/b/partial' "
+                      "WHERE key = 'partial'")
+                  .ok());
+  ASSERT_TRUE(store->ResetObject("b", "was-reset").ok());
+  const int64_t partial_id = SqlInt(db, "SELECT id FROM files WHERE key = 'partial'");
+  ASSERT_TRUE(db.Exec("INSERT INTO download_chunks VALUES (" + std::to_string(partial_id) +
+                      ", 0, 50)")
+                  .ok());
+  ListAll(*store, "b", {Obj("failed-delete", 11, "v2"), Obj("was-reset", 11, "v2"),
+                        Obj("partial", 100, "v2")});
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE key = 'failed-delete' AND "
+                       "previous_local_path = '/d/b/failed-delete' AND previous_etag = 'v1' AND "
+                       "state = 'discovered'"),
+            1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE key = 'was-reset' AND "
+                       "previous_local_path = '/d/b/was-reset' AND previous_etag = 'v1'"),
+            1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE key = 'partial' AND "
+                       "previous_local_path IS NULL"),
+            1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM download_chunks"), 0);
+}
+
 TEST_F(StateStoreTest, SummaryComesFromAggregates) {
   auto store = OpenWriter();
   // now = 2026-06-01. One GLACIER object 30 days old (60 days left), one
@@ -556,6 +625,11 @@ TEST_F(StateStoreTest, HotQueriesUseIndexes) {
       // retry
       {"UPDATE files SET state = 'discovered' WHERE state = 'error' AND gone_at IS NULL AND bucket = 'b'",
        "SEARCH files USING INDEX"},
+      // engine: is a local path taken (MigrationStore::LocalPathTaken)
+      {"SELECT local_path FROM files WHERE local_path_folded = '/d/b/k' AND id != 1",
+       "SEARCH files USING INDEX files_by_local_path (local_path_folded=?)"},
+      {"SELECT previous_local_path FROM files WHERE bucket = 'b' AND previous_local_path IS NOT NULL",
+       "SEARCH files USING INDEX files_with_previous_copy (bucket=?)"},
   };
   for (const auto& [q, expected] : queries) {
     const std::string p = plan(q);
