@@ -302,7 +302,7 @@ Status FaultInjectionFileSystem::FileSync(FaultFile& file, bool data_only) {
 Result<FileInfo> FaultInjectionFileSystem::FileStat(FaultFile& file) {
   std::lock_guard<std::mutex> lock(mu_);
   S3M_RETURN_IF_ERROR(CheckHandleLocked(file, FaultOp::kStat));
-  return file.base_->Stat();
+  return WithDeviceLocked(file.base_->Stat(), Key(file.path()));
 }
 
 Status FaultInjectionFileSystem::FileClose(FaultFile& file) {
@@ -419,11 +419,15 @@ Status FaultInjectionFileSystem::SyncDirectory(const std::string& raw_path) {
 
 Status FaultInjectionFileSystem::SyncFileSystem(const std::string& raw_path) {
   std::lock_guard<std::mutex> lock(mu_);
-  S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kSyncDirectory, Key(raw_path)));
+  const std::string path = Key(raw_path);
+  S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kSyncDirectory, path));
   S3M_RETURN_IF_ERROR(base_.SyncFileSystem(raw_path));
   // Like syncfs(2): every tracked file's bytes and every pending directory
-  // change are durable now.
-  for (auto& [path, tracked] : files_) {
+  // change on this path's filesystem are durable now; other mounts' are not.
+  const uint64_t device = DeviceLocked(path);
+  filesystem_syncs_.push_back(device);
+  for (auto& [key, tracked] : files_) {
+    if (DeviceLocked(Key(tracked->path)) != device) continue;
     auto info = base_.LinkStat(tracked->path);
     if (info.ok()) tracked->synced_size = info->size;
     tracked->undo.clear();
@@ -431,26 +435,61 @@ Status FaultInjectionFileSystem::SyncFileSystem(const std::string& raw_path) {
     tracked->dirty = false;
   }
   Status first_error;
+  std::vector<PendingEntry> other_devices;
   for (PendingEntry& entry : pending_) {
+    if (DeviceLocked(DirName(entry.path)) != device) {
+      other_devices.push_back(std::move(entry));
+      continue;
+    }
     if (entry.saved.empty()) continue;
     files_.erase(entry.saved);
     const Status removed = base_.RemoveFile(entry.saved);
     if (first_error.ok() && !removed.ok()) first_error = removed;
   }
-  pending_.clear();
+  pending_ = std::move(other_devices);
   return first_error;
+}
+
+void FaultInjectionFileSystem::AddMount(const std::string& dir, uint64_t device) {
+  std::lock_guard<std::mutex> lock(mu_);
+  mounts_[Key(dir)] = device;
+}
+
+std::vector<uint64_t> FaultInjectionFileSystem::FileSystemSyncs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return filesystem_syncs_;
+}
+
+uint64_t FaultInjectionFileSystem::DeviceLocked(const std::string& key) const {
+  uint64_t device = 0;
+  size_t longest = 0;
+  for (const auto& [dir, dev] : mounts_) {
+    const bool below = key == dir || (key.size() > dir.size() && key.starts_with(dir) &&
+                                      (dir.back() == '/' || key[dir.size()] == '/'));
+    if (below && dir.size() >= longest) {
+      device = dev;
+      longest = dir.size();
+    }
+  }
+  return device;
+}
+
+Result<FileInfo> FaultInjectionFileSystem::WithDeviceLocked(Result<FileInfo> info,
+                                                            const std::string& key) const {
+  if (info.ok()) info->device = DeviceLocked(key);
+  return info;
 }
 
 Result<FileInfo> FaultInjectionFileSystem::Stat(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kStat, Key(path)));
-  return base_.Stat(path);
+  return WithDeviceLocked(base_.Stat(path), Key(path));
 }
 
 Result<FileInfo> FaultInjectionFileSystem::LinkStat(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kStat, Key(path)));
-  return base_.LinkStat(path);
+  return WithDeviceLocked(base_.LinkStat(path), Key(path));
 }
 
 Result<DiskSpace> FaultInjectionFileSystem::GetDiskSpace(const std::string& path) {

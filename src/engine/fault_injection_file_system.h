@@ -22,6 +22,13 @@
 // copy-on-write filesystem where fallocate reserves nothing; inject a Fault
 // on kAllocate for a preallocation that fails).
 //
+// Sub-mounts: AddMount(dir, device) puts `dir` and everything below it on
+// another filesystem. SyncFileSystem then makes durable only what lives on
+// the filesystem of its path, as syncfs(2) does (a file's bytes by the file's
+// path, a directory entry by the directory holding it), and Stat, LinkStat
+// and File::Stat report the device. FileSystemSyncs() tells which devices
+// were synced.
+//
 // Not modelled: mtime durability (treated as durable at once), renaming
 // directories (refused with kUnsupported), hard links.
 //
@@ -99,6 +106,11 @@ class FaultInjectionFileSystem final : public FileSystem {
   // What GetDiskSpace reports instead of the real figures (nullopt: real).
   void SetDiskSpace(std::optional<DiskSpace> space);
   void ClearFaults();  // faults, budget and disk space override
+  // `dir` and all below it are on filesystem `device` (0 is the default one;
+  // the longest matching mount wins).
+  void AddMount(const std::string& dir, uint64_t device);
+  // The device of every SyncFileSystem call that succeeded, in order.
+  std::vector<uint64_t> FileSystemSyncs() const;
   bool crashed() const;
 
   // Loses everything not durable, as a power cut would, then "reboots": what
@@ -145,6 +157,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status CheckHandleLocked(FaultFile& file, FaultOp op);
   Status TruncateLocked(FaultFile& file, uint64_t size);
   Status RenameLocked(const std::string& from, const std::string& to);
+  uint64_t DeviceLocked(const std::string& key) const;
+  Result<FileInfo> WithDeviceLocked(Result<FileInfo> info, const std::string& key) const;
 
   FileSystem& base_;
   const std::string graveyard_dir_;
@@ -160,6 +174,8 @@ class FaultInjectionFileSystem final : public FileSystem {
   bool crashed_ = false;
   uint64_t generation_ = 0;  // bumped by SimulateCrash
   uint64_t graveyard_seq_ = 0;
+  std::map<std::string, uint64_t> mounts_;  // directory -> device
+  std::vector<uint64_t> filesystem_syncs_;
 };
 
 }  // namespace s3m::engine

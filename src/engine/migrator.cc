@@ -992,7 +992,7 @@ Result<MigrationReport> Migrator::Impl::Run() {
   S3M_RETURN_IF_ERROR(Preflight());
   const int large_slots = std::max(2, opt_.concurrency / 4);
   publisher_ = std::make_unique<BatchPublisher>(
-      fs_, layout_.root(), [this](DownloadOutcome outcome) { Post(std::move(outcome)); });
+      fs_, [this](DownloadOutcome outcome) { Post(std::move(outcome)); });
   pool_ = std::make_unique<TransferPool>(
       opt_.concurrency, large_slots,
       [this](int64_t id, ByteSpan span) { Post(RangeDone{id, span}); },

@@ -4,8 +4,8 @@
 
 namespace s3m::engine {
 
-BatchPublisher::BatchPublisher(FileSystem& fs, std::string root, OnPublished on_published)
-    : fs_(fs), root_(std::move(root)), on_published_(std::move(on_published)) {
+BatchPublisher::BatchPublisher(FileSystem& fs, OnPublished on_published)
+    : fs_(fs), on_published_(std::move(on_published)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -57,16 +57,34 @@ void BatchPublisher::PublishBatch(std::vector<DownloadOutcome>& batch) {
     if (outcome.sealed) (void)outcome.sealed->Abandon();
     outcome.sealed.reset();
   };
-  Status synced = fs_.SyncFileSystem(root_);
+  // The filesystems holding the batch: one directory of each.
+  std::map<uint64_t, std::string> devices;
+  std::map<std::string, uint64_t> device_of_dir;
+  for (DownloadOutcome& outcome : batch) {
+    const std::string dir = DirName(outcome.sealed->final_path());
+    if (device_of_dir.count(dir) == 0) {
+      Result<FileInfo> info = fs_.Stat(dir);
+      if (!info.ok()) {
+        fail(outcome, info.status());
+        continue;
+      }
+      device_of_dir[dir] = info->device;
+      devices.emplace(info->device, dir);
+    }
+  }
+  Status synced = SyncDevices(devices);
   if (!synced.ok()) {
-    for (DownloadOutcome& outcome : batch) fail(outcome, synced);
+    for (DownloadOutcome& outcome : batch) {
+      if (outcome.sealed) fail(outcome, synced);
+    }
     return;
   }
   for (DownloadOutcome& outcome : batch) {
+    if (!outcome.sealed) continue;
     Status published = outcome.sealed->Publish();
     if (!published.ok()) fail(outcome, published);
   }
-  synced = fs_.SyncFileSystem(root_);
+  synced = SyncDevices(devices);
   for (DownloadOutcome& outcome : batch) {
     if (!outcome.sealed) continue;
     // Renamed but perhaps not durable: download again rather than record it.
@@ -76,6 +94,11 @@ void BatchPublisher::PublishBatch(std::vector<DownloadOutcome>& batch) {
     }
     outcome.sealed.reset();
   }
+}
+
+Status BatchPublisher::SyncDevices(const std::map<uint64_t, std::string>& devices) {
+  for (const auto& [device, dir] : devices) S3M_RETURN_IF_ERROR(fs_.SyncFileSystem(dir));
+  return Status::Ok();
 }
 
 }  // namespace s3m::engine

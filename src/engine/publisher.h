@@ -9,6 +9,12 @@
 //   Publish each     rename to the final name
 //   SyncFileSystem   every rename durable
 //
+// where SyncFileSystem is one syncfs(2) per filesystem the batch's files
+// live on: a bucket folder (or any folder below it) may be another mount
+// than the destination root — a ZFS dataset per bucket, a bind mount, a
+// symlink to another disk — and syncfs covers only its own. Each file's
+// directory is stat'ed, and one directory per distinct device is synced.
+//
 // and only then reports the outcomes, so the engine records `downloaded` and
 // `verified` exactly as late as with per-file fsyncs (atomic_file.h's rule:
 // a final name never points at bytes that are not durable). While one batch
@@ -17,6 +23,7 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,7 +37,7 @@ namespace s3m::engine {
 class BatchPublisher {
  public:
   using OnPublished = std::function<void(DownloadOutcome)>;
-  BatchPublisher(FileSystem& fs, std::string root, OnPublished on_published);
+  BatchPublisher(FileSystem& fs, OnPublished on_published);
   // Publishes what is queued, then joins.
   ~BatchPublisher();
   BatchPublisher(const BatchPublisher&) = delete;
@@ -44,9 +51,10 @@ class BatchPublisher {
  private:
   void Loop();
   void PublishBatch(std::vector<DownloadOutcome>& batch);
+  // syncfs on one directory of each device in `devices`; the first failure.
+  Status SyncDevices(const std::map<uint64_t, std::string>& devices);
 
   FileSystem& fs_;
-  const std::string root_;
   const OnPublished on_published_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

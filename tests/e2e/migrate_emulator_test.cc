@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -350,6 +352,29 @@ TEST_F(MigrateEmulatorTest, AwkwardButLegalNamesKeepTheirSpellingOnDisk) {
     EXPECT_EQ(Sql(run_->db(), "SELECT local_path FROM files WHERE key = " + SqlQuote(key)),
               std::vector<std::string>{root.string() + "/" + key});
   }
+}
+
+// Issue 14: a bucket folder on another filesystem (here a symlink into
+// /dev/shm, a tmpfs; a ZFS dataset per bucket or a bind mount alike) gets
+// its files synced on its own filesystem, and the run is the same.
+TEST_F(MigrateEmulatorTest, BucketFolderOnAnotherFilesystem) {
+  CreateBucket("elsewhere");
+  for (int i = 0; i < 50; ++i) Put("elsewhere", "d" + std::to_string(i % 5) + "/f" + std::to_string(i), TestBytes(1000 + i, i));
+  char tmpl[] = "/dev/shm/s3m-e2e-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string other = tmpl;
+  std::filesystem::create_directories(run_->dest());
+  std::filesystem::create_directory_symlink(other, run_->dest() + "/elsewhere");
+  struct stat dest_stat {}, other_stat {};
+  ASSERT_EQ(::stat(run_->dest().c_str(), &dest_stat), 0);
+  ASSERT_EQ(::stat(other.c_str(), &other_stat), 0);
+  EXPECT_NE(dest_stat.st_dev, other_stat.st_dev) << "/dev/shm is not another filesystem here";
+  ProcessResult migrate = ScanAndMigrate();
+  EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("elsewhere");
+  EXPECT_TRUE(RemainingKeys("elsewhere").empty());
+  std::filesystem::remove_all(other);
 }
 
 TEST_F(MigrateEmulatorTest, KeepSourceVerifiesEverythingAndLeavesTheBucketAlone) {

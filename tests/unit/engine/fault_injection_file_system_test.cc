@@ -128,6 +128,31 @@ TEST_F(FaultInjectionFileSystemTest, SyncedRenameSurvivesAndFreesTheGraveyard) {
   EXPECT_FALSE(Exists(dir_ / "tmp"));
 }
 
+// syncfs(2) covers one filesystem: a sub-mount's files and entries stay
+// unsynced until a sync on a path of that mount.
+TEST_F(FaultInjectionFileSystemTest, SyncFileSystemCoversOnlyItsOwnMount) {
+  ASSERT_TRUE(fs_.CreateDirectory(dir_ / "mnt").ok());
+  ASSERT_TRUE(fs_.SyncDirectory(dir_.path()).ok());
+  fs_.AddMount(dir_ / "mnt", 7);
+  for (const char* name : {"root-file", "mnt/mounted-file"}) {
+    auto file = fs_.Open(dir_ / name, OpenOptions::CreateTruncate());
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->WriteAt(0, "data", 4).ok());
+  }
+  auto info = fs_.Stat(dir_ / "mnt/mounted-file");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->device, 7u);
+  EXPECT_EQ(fs_.Stat(dir_ / "root-file")->device, 0u);
+  EXPECT_EQ(fs_.Stat(dir_ / "mnt")->device, 7u);
+  ASSERT_TRUE(fs_.SyncFileSystem(dir_.path()).ok());
+  EXPECT_EQ(fs_.FileSystemSyncs(), std::vector<uint64_t>{0});
+  EXPECT_EQ(fs_.UnsyncedBytes(dir_ / "mnt/mounted-file"), 4u);
+  EXPECT_EQ(fs_.UnsyncedBytes(dir_ / "root-file"), 0u);
+  ASSERT_TRUE(fs_.SimulateCrash().ok());
+  EXPECT_EQ(ReadAll(dir_ / "root-file"), "data");
+  EXPECT_FALSE(Exists(dir_ / "mnt/mounted-file"));
+}
+
 TEST_F(FaultInjectionFileSystemTest, RenameAcrossDirectoriesNeedsBothSynced) {
   ASSERT_TRUE(fs_.CreateDirectory(dir_ / "a").ok());
   ASSERT_TRUE(fs_.CreateDirectory(dir_ / "b").ok());
