@@ -475,7 +475,7 @@ Status DirectoryMaker::MakeDirectories(const std::string& path) {
     if (info->type != FileType::kDirectory) {
       return Status::Error(ErrorKind::kConflict,
                            "exists and is not a directory, so nothing can be stored below it",
-                           PathContext("create directory", dir));
+                           PathContext("create directory", dir, ENOTDIR));
     }
     S3M_RETURN_IF_ERROR(fs_.SyncDirectory(DirName(dir)));
     RememberDurable(dir);

@@ -214,8 +214,8 @@ class DirectoryMaker {
 
   explicit DirectoryMaker(FileSystem& fs) : fs_(fs) {}
 
-  // Creates `path` and its missing ancestors. Fails with kConflict when a
-  // component exists and is not a directory.
+  // Creates `path` and its missing ancestors. Fails with kConflict (and
+  // sys_errno ENOTDIR) when a component exists and is not a directory.
   Status MakeDirectories(const std::string& path);
 
  private:

@@ -79,11 +79,37 @@ Result<std::string> LocalLayout::Choose(store::MigrationStore& db, const store::
   } else {
     S3M_ASSIGN_OR_RETURN(needs_conflict_name, db.HasDescendants(item.bucket, item.key));
   }
+  std::string first = needs_conflict_name ? ConflictName(item.key) : name.relative_path;
+  S3M_ASSIGN_OR_RETURN(first, AroundRecordedFiles(db, item, first));
   // Natural name first, then conflict names.
   return FirstFree(db, item, [&](size_t attempt) {
-    if (attempt > 0) return ConflictName(item.key, Salt(item, attempt));
-    return needs_conflict_name ? ConflictName(item.key) : name.relative_path;
+    return attempt == 0 ? first : ConflictName(item.key, Salt(item, attempt));
   });
+}
+
+Result<std::string> LocalLayout::AroundRecordedFiles(store::MigrationStore& db,
+                                                     const store::WorkItem& item,
+                                                     const std::string& relative) {
+  std::string out;
+  std::string key_prefix;
+  size_t key_pos = 0;
+  size_t start = 0;
+  for (size_t slash = relative.find('/'); slash != std::string::npos;
+       start = slash + 1, slash = relative.find('/', start)) {
+    // The i-th segment of the path is the i-th segment of the key
+    // (MapKeyToLocalName maps segment by segment).
+    const size_t key_slash = item.key.find('/', key_pos);
+    key_prefix = item.key.substr(0, key_slash);
+    key_pos = key_slash + 1;
+    std::string dir = out + relative.substr(start, slash - start);
+    S3M_ASSIGN_OR_RETURN(std::string path, Confined(item.bucket, dir));
+    S3M_ASSIGN_OR_RETURN(bool file_there, db.LocalPathTaken(item.bucket, path, item.id, equivalence_));
+    // An object is recorded as a file where this key needs a folder: every
+    // key below that prefix goes to one sibling folder instead.
+    if (file_there) dir = out + BaseName(ConflictName(key_prefix, "/"));
+    out = dir + "/";
+  }
+  return out + relative.substr(start);
 }
 
 Result<std::string> LocalLayout::ConflictFallback(store::MigrationStore& db,

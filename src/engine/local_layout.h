@@ -14,6 +14,10 @@
 //             <dest>/<bucket>/<ConflictName(key, salt)>, the first salt of
 //             version id, ETag + version id, then "2", "3", ... whose name
 //             is free
+//   a folder of the path that another object is recorded at as a file (the
+//   key "a" was stored, then "a/b" appeared):
+//             <dest>/<bucket>/a%~<hash>/b, the same folder for every key
+//             below "a/"
 //   a parent directory that turned out to be a file on disk, or a name the
 //   final rename found taken by a file the database does not know:
 //             <dest>/<bucket>/%~conflicts/<last segment of ConflictName(key)>
@@ -51,6 +55,10 @@ class LocalLayout {
 
  private:
   static std::string Salt(const store::WorkItem& item, size_t attempt);
+  // `relative` with each folder that is recorded as another object's file
+  // replaced by <its name>%~<hash of the key prefix and "/">.
+  Result<std::string> AroundRecordedFiles(store::MigrationStore& db, const store::WorkItem& item,
+                                          const std::string& relative);
   // The first candidate(0), candidate(1), ... that is confined and not taken.
   Result<std::string> FirstFree(store::MigrationStore& db, const store::WorkItem& item,
                                 const std::function<std::string(size_t)>& candidate);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "core/checksum.h"
@@ -375,6 +376,68 @@ TEST_F(MigrateEmulatorTest, BucketFolderOnAnotherFilesystem) {
   ExpectLocalCopies("elsewhere");
   EXPECT_TRUE(RemainingKeys("elsewhere").empty());
   std::filesystem::remove_all(other);
+}
+
+// Issue 14: a key whose name becomes a folder after it was stored ("a" on
+// disk, then "a/b" appears), and the reverse ("x/y" on disk, then "x"),
+// both end stored and recorded, neither in error, neither overwritten.
+TEST_F(MigrateEmulatorTest, KeyThatBecomesAFolderLaterAndTheReverse) {
+  CreateBucket("grow");
+  Put("grow", "a", "the file a");
+  Put("grow", "x/y", "the file x/y");
+  ProcessResult first = ScanAndMigrate();
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  Put("grow", "a/b", "the file a/b, under a folder named like a file");
+  Put("grow", "a/c/d", "a deeper one");
+  Put("grow", "x", "the file x, named like a folder");
+  ProcessResult rescan = run_->Run({"rescan", "grow"});
+  ASSERT_EQ(rescan.exit_code, 0) << Describe(rescan);
+  ProcessResult second = run_->Run({"migrate"});
+  EXPECT_EQ(second.exit_code, 0) << Describe(second);
+  ExpectAllRowsIn("deleted");
+  EXPECT_TRUE(RemainingKeys("grow").empty());
+  // Every object's bytes at its recorded path, the first ones where they were.
+  std::set<std::string> paths;
+  for (const auto& [key, body] : std::map<std::string, std::string>{
+           {"a", "the file a"}, {"x/y", "the file x/y"},
+           {"a/b", "the file a/b, under a folder named like a file"}, {"a/c/d", "a deeper one"},
+           {"x", "the file x, named like a folder"}}) {
+    const auto path = Sql(run_->db(), "SELECT local_path FROM files WHERE key = " + SqlQuote(key));
+    ASSERT_EQ(path.size(), 1u) << key;
+    std::ifstream in(path[0], std::ios::binary);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), body)
+        << key << " at " << path[0];
+    EXPECT_TRUE(paths.insert(path[0]).second) << path[0];
+  }
+  EXPECT_EQ(Sql(run_->db(), "SELECT local_path FROM files WHERE key IN ('a', 'x/y') ORDER BY key"),
+            (std::vector<std::string>{run_->dest() + "/grow/a", run_->dest() + "/grow/x/y"}));
+}
+
+// Issue 14: a file the database knows nothing about (the user's own, or
+// another tool's) at an object's name is never overwritten: the object is
+// stored under a recorded conflict name and the run goes on.
+TEST_F(MigrateEmulatorTest, UnknownFileAtTheNameIsNeverOverwritten) {
+  CreateBucket("clash");
+  Put("clash", "taken", "the object");
+  Put("clash", "dir/taken", "another object");
+  Put("clash", "free", "a third");
+  std::filesystem::create_directories(run_->dest() + "/clash/dir");
+  for (const char* name : {"/clash/taken", "/clash/dir/taken"}) {
+    std::ofstream(run_->dest() + name) << "someone else's only copy";
+  }
+  ProcessResult migrate = ScanAndMigrate();
+  EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("clash");
+  for (const char* name : {"/clash/taken", "/clash/dir/taken"}) {
+    std::ifstream in(run_->dest() + name);
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
+              "someone else's only copy");
+  }
+  const auto path = Sql(run_->db(), "SELECT local_path FROM files WHERE key = 'taken'");
+  ASSERT_EQ(path.size(), 1u);
+  EXPECT_EQ(path[0].rfind(run_->dest() + "/clash/%~conflicts/taken%~", 0), 0u) << path[0];
+  EXPECT_NE(migrate.err.find("taken"), std::string::npos) << "the warning names the object";
 }
 
 TEST_F(MigrateEmulatorTest, KeepSourceVerifiesEverythingAndLeavesTheBucketAlone) {

@@ -176,6 +176,23 @@ TEST_P(LocalLayoutTest, AnOlderCopyKeepsItsNameAcrossVersions) {
   EXPECT_EQ(BaseName(*path).substr(0, 3), "k%~");
 }
 
+// "a" was stored as a file; later keys below "a/" all go to one sibling
+// folder, and keep their structure there.
+TEST_P(LocalLayoutTest, KeysBelowAStoredFileShareOneSiblingFolder) {
+  NameFoldingFileSystem fs(PosixFileSystem::Default(), GetParam());
+  LocalLayout layout(fs, dir_ / "dest");
+  ASSERT_TRUE(layout.Prepare().ok());
+  ASSERT_NO_FATAL_FAILURE(List({"A"}));
+  PlaceAll(fs, layout);
+  ASSERT_NO_FATAL_FAILURE(List({"A", "A/b", "A/c/d"}));
+  const auto chosen = PlaceAll(fs, layout);
+  ASSERT_EQ(chosen.size(), 2u);
+  const std::string folder = DirName(chosen.at("A/b"));
+  EXPECT_EQ(BaseName(folder).substr(0, 3), "A%~");
+  EXPECT_EQ(DirName(folder), dir_ / "dest/b");
+  EXPECT_EQ(chosen.at("A/c/d"), folder + "/c/d");
+}
+
 INSTANTIATE_TEST_SUITE_P(Filesystems, LocalLayoutTest,
                          ::testing::Values(NameEquivalence::kExact, NameEquivalence::kNormalized,
                                            NameEquivalence::kCaseFolded),
