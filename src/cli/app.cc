@@ -72,8 +72,9 @@ int RunCli(int argc, char** argv) {
       "  s3migrate status                               # totals, states, Glacier, costs\n"
       "  s3migrate migrate                              # download, verify, delete: until done\n"
       "\n"
-      "Exit codes: 0 done, 1 objects in error, 2 usage or configuration error,\n"
-      "            3 fatal runtime error, 130 interrupted (state saved, resumable).");
+      "Exit codes: 0 done, 1 objects in error or waiting for disk space, 2 usage or\n"
+      "            configuration error,"
+      " 3 fatal runtime error, 130 interrupted (state saved, resumable).");
 
   LsOptions ls_options;
   CLI::App* ls = AddLsCommand(app, ls_options);

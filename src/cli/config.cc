@@ -195,7 +195,11 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
     return Status::Ok();
   };
   S3M_RETURN_IF_ERROR(get_bytes("download_chunk_size", settings.download_chunk_size));
-  S3M_RETURN_IF_ERROR(get_bytes("min_free_space", settings.min_free_space));
+  if (table.get("min_free_space") != nullptr) {
+    uint64_t reserve = 0;
+    S3M_RETURN_IF_ERROR(get_bytes("min_free_space", reserve));
+    settings.min_free_space = reserve;
+  }
   S3M_RETURN_IF_ERROR(get_int("max_attempts", settings.max_attempts, 1, 1000));
   S3M_RETURN_IF_ERROR(get_string("conditional_deletes", settings.conditional_deletes));
   S3M_RETURN_IF_ERROR(get_bool("delete_size_only_verified", settings.delete_size_only_verified));

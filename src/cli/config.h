@@ -28,7 +28,9 @@ struct Settings {
   std::string state_db = "s3_migration_state.db";
 
   // Beyond the original guide's settings:
-  uint64_t min_free_space = 1ull << 30;  // new downloads wait below this much free space
+  // Free space kept on the destination; unset: the smaller of 1 GiB and 5%
+  // of the destination's size (engine/disk_space.h).
+  std::optional<uint64_t> min_free_space;
   int max_attempts = 5;                  // failed attempts of one object before `error`
   // "auto" (probe the endpoint), "honoured" (trust <ETag> conditions),
   // "head-first" (HEAD right before every unversioned delete).

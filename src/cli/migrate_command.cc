@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <thread>
 
@@ -99,7 +101,22 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   if (!report.ok()) return FailCommand(report.status());
   display.Finish(*report);
   if (report->interrupted) return kExitInterrupted;
-  if (report->error_count > 0) return kExitObjectsInError;
+  if (report->waiting_for_space.files > 0 && report->downloaded.files == 0) {
+    // Nothing could proceed: everything left waits for space.
+    ErrorContext where;
+    where.operation = "download";
+    where.path = settings.local_base_path;
+    where.sys_errno = ENOSPC;
+    return FailCommand(Status::Error(
+        ErrorKind::kFatal,
+        fmt::format("disk full: nothing left fits in the free space ({} {} wait, the largest "
+                    "needs {} bytes); free space (or lower min_free_space), then run migrate again",
+                    report->waiting_for_space.files,
+                    report->waiting_for_space.files == 1 ? "object" : "objects",
+                    report->largest_waiting),
+        where));
+  }
+  if (report->error_count > 0 || report->waiting_for_space.files > 0) return kExitObjectsInError;
   return kExitOk;
 }
 

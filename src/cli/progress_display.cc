@@ -225,6 +225,16 @@ std::string RenderFinalSummary(const engine::MigrationReport& r, std::string_vie
         "  List them:   sqlite3 {} \"SELECT bucket, key, error_message FROM files WHERE state = 'error'\"\n",
         ShellWord(database));
   }
+  if (r.waiting_for_space.files > 0) {
+    out += "\n" + Field("Waiting for disk space:", ObjectsAndBytes(r.waiting_for_space));
+    out += SampleLines(r.waiting_for_space_sample, r.waiting_for_space.files);
+    out += fmt::format("  The largest needs {}; {} free, {} kept free (min_free_space).\n",
+                       FormatBytes(r.largest_waiting),
+                       r.free_bytes < 0 ? std::string("unknown") : FormatBytes(r.free_bytes),
+                       FormatBytes(r.reserve_bytes));
+    out += "  They are still `discovered`: free space (or lower min_free_space), then run\n"
+           "  `s3migrate migrate` again.\n";
+  }
   if (r.interrupted) out += "\ninterrupted: run `s3migrate migrate` again to resume\n";
   out += kRule + "\n";
   return out;

@@ -18,6 +18,7 @@
 #include "core/retry.h"
 #include "core/time_format.h"
 #include "engine/atomic_file.h"
+#include "engine/disk_space.h"
 #include "engine/download.h"
 #include "engine/local_layout.h"
 #include "engine/publisher.h"
@@ -25,7 +26,6 @@
 #include "engine/task_runner.h"
 #include "engine/transfer_pool.h"
 #include "store/migration_store.h"
-#include "core/time_format.h"
 
 namespace s3m::engine {
 
@@ -145,7 +145,8 @@ class Migrator::Impl {
 
   Status TakeDownloads();
   Status Dispatch(WorkItem item);
-  bool DiskAllows(const WorkItem& item);
+  SpaceCheck CheckDisk(const WorkItem& item);
+  void SetAside(const WorkItem& item);
   Status TakeRestores();
   Status TakePolls();
   Status TakeDeletes();
@@ -198,7 +199,14 @@ class Migrator::Impl {
   Mono next_progress_{};
   Mono last_disk_check_{};
   uint64_t free_bytes_ = UINT64_MAX;
+  uint64_t reserve_bytes_ = 0;
   std::string paused_reason_;
+  // Objects larger than the free space, set aside for this run (they stay
+  // `discovered`); counted once each.
+  std::unordered_set<int64_t> set_aside_;
+  FilesBytes waiting_for_space_{};
+  std::vector<LeftBehind> waiting_sample_;
+  int64_t largest_waiting_ = 0;
   Status fatal_;
   std::vector<std::unique_ptr<ObjectDownload>> to_submit_;  // started after the commit
   size_t restores_pending_requests_ = 0;
@@ -234,37 +242,54 @@ Status Migrator::Impl::Preflight() {
   auto space = fs_.GetDiskSpace(layout_.root());
   if (space.ok()) {
     free_bytes_ = space->available_bytes;
-    if (static_cast<uint64_t>(needed) + opt_.min_free_bytes > space->available_bytes) {
+    reserve_bytes_ = FreeSpaceReserve(opt_.min_free_bytes, space->total_bytes);
+    if (static_cast<uint64_t>(needed) + reserve_bytes_ > space->available_bytes) {
       S3M_LOG_WARN("the objects left to download need {} bytes and {} has {} bytes free (keeping "
-                   "{} bytes free): downloads will pause when space runs low",
-                   needed, layout_.root(), space->available_bytes, opt_.min_free_bytes);
+                   "{} bytes free): objects that do not fit wait for space, smaller ones go on",
+                   needed, layout_.root(), space->available_bytes, reserve_bytes_);
     }
   }
   return Status::Ok();
 }
 
-bool Migrator::Impl::DiskAllows(const WorkItem& item) {
+SpaceCheck Migrator::Impl::CheckDisk(const WorkItem& item) {
   const Mono now = clock_.MonotonicNow();
   if (now - last_disk_check_ >= kDiskCheckInterval) {
     last_disk_check_ = now;
     auto space = fs_.GetDiskSpace(layout_.root());
     if (space.ok()) free_bytes_ = space->available_bytes;
   }
-  if (free_bytes_ == UINT64_MAX ||
-      free_bytes_ >= static_cast<uint64_t>(item.size) + opt_.min_free_bytes) {
-    if (!paused_reason_.empty()) S3M_LOG_WARN("free space is back: downloads go on");
-    paused_reason_.clear();
-    // Count what this object will take until the next real reading.
-    if (free_bytes_ != UINT64_MAX) free_bytes_ -= static_cast<uint64_t>(item.size);
-    return true;
+  const SpaceCheck check = CheckSpace(free_bytes_, reserve_bytes_, static_cast<uint64_t>(item.size));
+  if (check == SpaceCheck::kPause) {
+    if (paused_reason_.empty()) {
+      paused_reason_ = fmt::format("free space on {} is {} bytes, below the {} bytes kept free",
+                                   layout_.root(), free_bytes_, reserve_bytes_);
+      S3M_LOG_WARN("downloads paused: {}", paused_reason_);
+    }
+    return check;
   }
-  if (paused_reason_.empty()) {
-    paused_reason_ = fmt::format("free space on {} is {} bytes; the next object needs {} bytes "
-                                 "and {} bytes stay free",
-                                 layout_.root(), free_bytes_, item.size, opt_.min_free_bytes);
-    S3M_LOG_WARN("downloads paused: {}", paused_reason_);
+  if (!paused_reason_.empty()) S3M_LOG_WARN("free space is back: downloads go on");
+  paused_reason_.clear();
+  // Count what this object will take until the next real reading.
+  if (check == SpaceCheck::kGo && free_bytes_ != UINT64_MAX) {
+    free_bytes_ -= std::min(free_bytes_, static_cast<uint64_t>(item.size));
   }
-  return false;
+  return check;
+}
+
+void Migrator::Impl::SetAside(const WorkItem& item) {
+  if (!set_aside_.insert(item.id).second) return;
+  waiting_for_space_.files += 1;
+  waiting_for_space_.bytes += item.size;
+  largest_waiting_ = std::max(largest_waiting_, item.size);
+  const std::string reason =
+      fmt::format("needs {} bytes; {} has {} bytes free and keeps {} free", item.size,
+                  layout_.root(), free_bytes_, reserve_bytes_);
+  if (waiting_sample_.size() < static_cast<size_t>(kReportSample)) {
+    waiting_sample_.push_back({item.bucket, item.key, reason});
+  }
+  S3M_LOG_WARN("s3://{}/{} does not fit on the disk ({}): it waits for space, smaller objects go on",
+               item.bucket, item.key, reason);
 }
 
 Status Migrator::Impl::Dispatch(WorkItem item) {
@@ -333,8 +358,14 @@ Status Migrator::Impl::TakeDownloads() {
     }
   }
   while (want() && !ready_.empty()) {
-    if (!DiskAllows(ready_.front())) return Status::Ok();
-    S3M_RETURN_IF_ERROR(take(PopReady(false)));
+    const SpaceCheck space = CheckDisk(ready_.front());
+    if (space == SpaceCheck::kPause) return Status::Ok();
+    WorkItem item = PopReady(false);
+    if (space == SpaceCheck::kSetAside) {
+      SetAside(item);
+      continue;
+    }
+    S3M_RETURN_IF_ERROR(take(std::move(item)));
   }
   // Downloads an interrupted run left: resumed first.
   while (want() && !resume_done_) {
@@ -345,11 +376,16 @@ Status Migrator::Impl::TakeDownloads() {
         resume_cursor_ = item.id;
         continue;
       }
-      if (!DiskAllows(item)) {
+      const SpaceCheck space = CheckDisk(item);
+      if (space == SpaceCheck::kPause) {
         resume_done_ = false;
         return Status::Ok();
       }
       resume_cursor_ = item.id;
+      if (space == SpaceCheck::kSetAside) {
+        SetAside(item);
+        continue;
+      }
       S3M_RETURN_IF_ERROR(take(std::move(item)));
     }
   }
@@ -359,9 +395,14 @@ Status Migrator::Impl::TakeDownloads() {
                                              static_cast<int>(std::min<size_t>(kPageRows, target))));
     if (page.empty()) download_done_ = true;
     for (WorkItem& item : page) {
-      if (!DiskAllows(item)) return Status::Ok();
+      const SpaceCheck space = CheckDisk(item);
+      if (space == SpaceCheck::kPause) return Status::Ok();
       download_cursor_ = item.id;
       if (downloading_.count(item.id) || busy_.count(item.id)) continue;
+      if (space == SpaceCheck::kSetAside) {
+        SetAside(item);
+        continue;
+      }
       S3M_RETURN_IF_ERROR(take(std::move(item)));
       if (!want()) break;
     }
@@ -660,19 +701,17 @@ Status Migrator::Impl::OnDownload(DownloadOutcome& out) {
       return FailAttempt(item, from, out.status, false);
     case DownloadResult::kFailed:
       if (IsDiskFull(out.status)) {
-        // Not the object's fault: it waits for space without losing an attempt.
-        free_bytes_ = 0;
+        // Not the object's fault: it waits for space without losing an
+        // attempt, and smaller objects go on. The next check reads the disk
+        // again; three in a row (a quota statvfs does not show) stop the run.
         last_disk_check_ = {};
         FileChange change;
         change.id = item.id;
         change.from = from;
         change.to = FileState::kDiscovered;
         S3M_RETURN_IF_ERROR(db_.Apply(change).status());
-        paused_reason_ = fmt::format("the disk is full ({})", out.status.ToString());
+        SetAside(item);
         if (++disk_full_failures_ >= 3 && fatal_.ok()) fatal_ = out.status;
-        WorkItem again = item;
-        again.state = FileState::kDiscovered;
-        PushReady(std::move(again), false);
         return Status::Ok();
       }
       return FailAttempt(item, from, out.status, false);
@@ -981,6 +1020,11 @@ Result<MigrationReport> Migrator::Impl::BuildReport() {
     }
   }
   for (const LeftBehind& note : notes_) r.left_behind.push_back(note);
+  r.waiting_for_space = waiting_for_space_;
+  r.waiting_for_space_sample = waiting_sample_;
+  r.largest_waiting = largest_waiting_;
+  r.free_bytes = free_bytes_ == UINT64_MAX ? -1 : static_cast<int64_t>(free_bytes_);
+  r.reserve_bytes = static_cast<int64_t>(reserve_bytes_);
   S3M_ASSIGN_OR_RETURN(r.error_count, db_.Count(FileState::kError));
   S3M_ASSIGN_OR_RETURN(auto errors, db_.Sample(FileState::kError, kReportSample));
   for (const WorkItem& w : errors) r.errors.push_back({w.bucket, w.key, w.error_message.value_or("")});

@@ -28,6 +28,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -56,8 +57,9 @@ struct MigrateOptions {
   double restore_requests_per_second = 200;  // AWS allows about 1,000/s per account
   std::chrono::seconds restore_poll_interval{60};
 
-  // Below this much free space on the destination, new downloads wait.
-  uint64_t min_free_bytes = 1ull << 30;
+  // Free space kept on the destination (disk_space.h); unset: the smaller
+  // of 1 GiB and 5% of the destination's size.
+  std::optional<uint64_t> min_free_bytes;
   // Failed attempts of one object before it is left in `error`.
   int max_attempts = 5;
   std::chrono::milliseconds retry_base_delay{2000};

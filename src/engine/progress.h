@@ -90,6 +90,14 @@ struct MigrationReport {
   std::vector<LeftBehind> left_behind{};
   int64_t error_count = 0;
   std::vector<LeftBehind> errors{};  // reason = the error message
+
+  // Objects larger than the free space, set aside by this run (still
+  // `discovered`): their total, a sample, the largest, and the disk then.
+  FilesBytes waiting_for_space{};
+  std::vector<LeftBehind> waiting_for_space_sample{};
+  int64_t largest_waiting = 0;
+  int64_t free_bytes = -1;  // -1: unknown
+  int64_t reserve_bytes = 0;
 };
 
 }  // namespace s3m::engine

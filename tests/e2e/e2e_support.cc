@@ -151,7 +151,7 @@ ProcessResult S3migrateRun::Run(const std::vector<std::string>& args,
     out << "state_db = \"" << db() << "\"\n";
     out << "endpoint_url = \"" << endpoint_ << "\"\n";
     out << "path_style = true\n";
-    out << "min_free_space = 0\n";
+    if (!default_min_free_space_) out << "min_free_space = 0\n";
     for (const auto& line : config_lines_) out << line << "\n";
   }
   std::vector<std::string> argv = {S3M_BINARY, "--config", config, "--no-progress"};

@@ -55,6 +55,9 @@ class S3migrateRun {
   std::string db() const { return tmp_.path() + "/state.db"; }
   // Extra lines for the config file (TOML), written before each run.
   void AddConfig(const std::string& line) { config_lines_.push_back(line); }
+  // Leave min_free_space out of the config (runs set it to 0 otherwise, so
+  // that a nearly full build machine does not pause them).
+  void UseDefaultMinFreeSpace() { default_min_free_space_ = true; }
   ProcessResult Run(const std::vector<std::string>& args,
                     const std::function<void(pid_t)>& on_started = nullptr);
   // The local file of an object, from the database's local_path.
@@ -64,6 +67,7 @@ class S3migrateRun {
   TempDir tmp_;
   std::string endpoint_, access_key_, secret_key_, region_;
   std::vector<std::string> config_lines_;
+  bool default_min_free_space_ = false;
 };
 
 // Uploads one object; fails the current test on error.
