@@ -296,6 +296,14 @@ Status Migrator::Impl::Dispatch(WorkItem item) {
   const FileState from = item.state;
   auto path = layout_.Choose(db_, item);
   if (!path.ok()) return FailAttempt(item, from, path.status(), false);
+  if (item.local_path && *item.local_path != *path) {
+    // A partial download of an older version, left at the old name (rescan
+    // found the object changed): it is this object's alone, and useless now.
+    const Status removed = fs_.RemoveFile(AtomicFile::PartialPath(*item.local_path));
+    if (!removed.ok() && removed.kind() != ErrorKind::kNotFound) {
+      S3M_LOG_WARN("s3://{}/{}: {}", item.bucket, item.key, removed.ToString());
+    }
+  }
 
   // A partial file of an earlier run is resumed only when its recorded
   // ranges can be trusted (atomic_file.h): the file must still be there

@@ -482,6 +482,35 @@ TEST_F(MigrateEmulatorTest, ObjectLargerThanTheFreeSpaceWaitsWhileSmallerOnesMig
   if (::getenv("S3M_SHOW_OUTPUT") != nullptr) std::cerr << Describe(migrate) << Describe(again);
 }
 
+// Issue 14: a copy verified once is never overwritten by another version,
+// whatever state its row is in later (here put back by `reset`): rescan
+// records it as the previous copy and the new version gets its own name.
+TEST_F(MigrateEmulatorTest, VerifiedCopyOfAResetObjectIsNotOverwrittenByANewVersion) {
+  CreateBucket("versions");
+  Put("versions", "doc", "version one");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  ProcessResult first = run_->Run({"migrate", "--keep-source"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  const std::string old_path = run_->dest() + "/versions/doc";
+  ASSERT_EQ(Sql(run_->db(), "SELECT state, local_path FROM files WHERE key = 'doc'"),
+            std::vector<std::string>{"verified|" + old_path});
+  ProcessResult reset = run_->Run({"reset", "versions", "doc"});
+  ASSERT_EQ(reset.exit_code, 0) << Describe(reset);
+  Put("versions", "doc", "version two, written after the reset");
+  ProcessResult rescan = run_->Run({"rescan", "versions"});
+  ASSERT_EQ(rescan.exit_code, 0) << Describe(rescan);
+  ProcessResult second = run_->Run({"migrate"});
+  ASSERT_EQ(second.exit_code, 0) << Describe(second);
+  ExpectAllRowsIn("deleted");
+  std::ifstream old_file(old_path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(old_file), std::istreambuf_iterator<char>()),
+            "version one");
+  ExpectLocalCopy("versions", "doc");  // version two, at its recorded path
+  const auto now = Sql(run_->db(), "SELECT local_path FROM files WHERE key = 'doc'");
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_NE(now[0], old_path);
+}
+
 TEST_F(MigrateEmulatorTest, KeepSourceVerifiesEverythingAndLeavesTheBucketAlone) {
   CreateBucket("keep");
   for (int i = 0; i < 20; ++i) Put("keep", "s/" + std::to_string(i), TestBytes(1000 + i, i));
