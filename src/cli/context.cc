@@ -94,6 +94,7 @@ int ExitCodeFor(const Status& status) {
     case ErrorKind::kThrottled:
     case ErrorKind::kNotFound:
     case ErrorKind::kAuth:
+    case ErrorKind::kAccessDenied:
     case ErrorKind::kNeedsRestore:
     case ErrorKind::kConflict:
     case ErrorKind::kPreconditionFailed:

@@ -122,6 +122,9 @@ void PrintReport(const scan::ScanReport& report, scan::ScanMode mode) {
         advice = "no such bucket, or not visible to these credentials: check the name";
       } else if (b.error.kind() == ErrorKind::kAuth) {
         advice = "the credentials were refused: check them (and the profile/region), then run again";
+      } else if (b.error.kind() == ErrorKind::kAccessDenied) {
+        advice = "these credentials may not list this bucket (s3:ListBucket): grant it, or leave "
+                 "the bucket out";
       }
       note(fmt::format("{}: listing failed, not marked scanned: {}\n  {}", url, b.error.ToString(),
                        advice));

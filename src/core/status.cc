@@ -13,6 +13,7 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kThrottled: return "Throttled";
     case ErrorKind::kNotFound: return "NotFound";
     case ErrorKind::kAuth: return "Auth";
+    case ErrorKind::kAccessDenied: return "AccessDenied";
     case ErrorKind::kNeedsRestore: return "NeedsRestore";
     case ErrorKind::kConflict: return "Conflict";
     case ErrorKind::kPreconditionFailed: return "PreconditionFailed";

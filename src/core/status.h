@@ -22,6 +22,7 @@ enum class ErrorKind {
   kThrottled,           // 503 SlowDown, 429, RequestLimitExceeded: retry, back off harder
   kNotFound,            // NoSuchKey, NoSuchBucket, 404: never retried
   kAuth,                // credentials missing, rejected or expired: fatal for the run
+  kAccessDenied,        // 403 AccessDenied on one resource: that object's or bucket's problem
   kNeedsRestore,        // 403 InvalidObjectState: archived object must be restored first
   kConflict,            // 409 (e.g. RestoreAlreadyInProgress, BucketNotEmpty)
   kPreconditionFailed,  // 412: the object changed under an If-Match

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/logging.h"
+#include "s3/errors.h"
 
 namespace s3m::engine {
 
@@ -190,9 +191,7 @@ void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteR
     } else {
       ErrorContext ctx = Context("DeleteObjects", r);
       ctx.s3_code = e.code;
-      const ErrorKind kind = e.code == "AccessDenied" ? ErrorKind::kAuth
-                             : e.code == "SlowDown"   ? ErrorKind::kThrottled
-                                                      : ErrorKind::kTransient;
+      const ErrorKind kind = s3::ClassifyErrorCode(e.code);
       outcomes[slots[*i]] = Outcome(r, DeleteResult::kFailed,
                                     Status::Error(kind, e.message.empty() ? e.code : e.message, ctx));
     }

@@ -19,6 +19,7 @@
 #include "core/time_format.h"
 #include "engine/atomic_file.h"
 #include "engine/disk_space.h"
+#include "engine/failure_policy.h"
 #include "engine/download.h"
 #include "engine/local_layout.h"
 #include "engine/publisher.h"
@@ -71,14 +72,6 @@ struct Delayed {
   WorkItem item;
   bool restore = false;  // back to the restore queue rather than the download queue
 };
-
-// Whether a failure must stop the whole run (PRODUCT.md §1, exit 3): the
-// credentials are rejected (an AccessDenied on one object is that object's
-// problem), or the local side is broken beyond one object.
-bool IsRunFatal(const Status& status) {
-  if (status.kind() == ErrorKind::kAuth) return status.context().s3_code != "AccessDenied";
-  return false;
-}
 
 std::string Now(Clock& clock) { return FormatIso8601(clock.Now(), Iso8601Precision::kSeconds); }
 
@@ -142,6 +135,8 @@ class Migrator::Impl {
     return item;
   }
   Status RecordChanged(const WorkItem& item, FileState from, const s3::ObjectMetadata& current);
+  // Stops the run (exit 3) with `cause`, or with the denied-streak message.
+  void StopRun(const Status& cause);
 
   Status TakeDownloads();
   Status Dispatch(WorkItem item);
@@ -166,6 +161,7 @@ class Migrator::Impl {
   DirectoryMaker dirs_;
   DeleteGate gate_;
   Backoff backoff_;
+  FailurePolicy failures_{opt_.max_attempts};
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_received_{0};
@@ -553,19 +549,39 @@ void Migrator::Impl::FlushDeletes(bool all) {
 // ---------------------------------------------------------------------------
 // Outcomes
 
+void Migrator::Impl::StopRun(const Status& cause) {
+  if (!fatal_.ok()) return;
+  if (cause.kind() != ErrorKind::kAccessDenied) {
+    fatal_ = cause;
+    return;
+  }
+  fatal_ = Status::Error(
+      ErrorKind::kAuth,
+      fmt::format("access denied (403) on {} objects in a row and none readable: the credentials "
+                  "or their policy deny this bucket, not only some objects (last: {}); fix the "
+                  "policy, then `s3migrate retry` and run migrate again",
+                  FailurePolicy::kDeniedStreakToStop, cause.ToString()),
+      cause.context());
+}
+
 Status Migrator::Impl::FailAttempt(const WorkItem& item, FileState from, const Status& cause,
                                    bool restore_queue) {
-  if (IsRunFatal(cause)) {
-    if (fatal_.ok()) fatal_ = cause;
-    return Status::Ok();
-  }
   const int64_t attempts = item.attempts + 1;
+  const FailureAction action = failures_.OnFailure(cause, attempts);
+  if (action == FailureAction::kStopRun) {
+    StopRun(cause);
+    if (cause.kind() != ErrorKind::kAccessDenied) return Status::Ok();  // the row stays as it is
+  }
   FileChange change;
   change.id = item.id;
   change.from = from;
-  if (attempts >= opt_.max_attempts) {
+  if (action != FailureAction::kRetryLater) {
     change.to = FileState::kError;
-    change.error_message = fmt::format("{} (after {} attempts)", cause.ToString(), attempts);
+    change.error_message = cause.kind() == ErrorKind::kAccessDenied
+                               ? fmt::format("{} (not retried: access is denied; after granting "
+                                             "it, `s3migrate retry`)",
+                                             cause.ToString())
+                               : fmt::format("{} (after {} attempts)", cause.ToString(), attempts);
     ++errors_this_run_;
     S3M_LOG_WARN("giving up on s3://{}/{}: {}", item.bucket, item.key, *change.error_message);
   } else {
@@ -641,6 +657,7 @@ Status Migrator::Impl::OnDownload(DownloadOutcome& out) {
       S3M_RETURN_IF_ERROR(db_.ClearChunks(item.id));
       downloaded_.files += 1;
       downloaded_.bytes += item.size;
+      failures_.OnSuccess();
       disk_full_failures_ = 0;
       verified_by_[*verified.verified_by] += 1;
       if (size_only) {
@@ -808,8 +825,12 @@ Status Migrator::Impl::OnRestore(RestoreEvent& ev) {
       break;
     case RestoreResult::kFailed:
       if (ev.was_request) return FailAttempt(item, from, out.status, true);
-      if (IsRunFatal(out.status) && fatal_.ok()) fatal_ = out.status;
-      return Status::Ok();  // a failed check is simply repeated at the next poll
+      // Denied or rejected: the object's (or the run's) failure. Anything
+      // else: the check is simply repeated at the next poll.
+      if (out.status.kind() == ErrorKind::kAccessDenied || out.status.kind() == ErrorKind::kAuth) {
+        return FailAttempt(item, from, out.status, true);
+      }
+      return Status::Ok();
   }
   return db_.Apply(change).status();
 }
@@ -832,6 +853,7 @@ Status Migrator::Impl::OnDelete(DeleteEvent& ev) {
           deleted_.files += 1;
           deleted_.bytes += req.size;
         }
+        failures_.OnSuccess();
         break;
       }
       case DeleteResult::kWouldDelete:
@@ -846,16 +868,17 @@ Status Migrator::Impl::OnDelete(DeleteEvent& ev) {
         break;
       }
       case DeleteResult::kFailed: {
-        if (IsRunFatal(out.status)) {
-          if (fatal_.ok()) fatal_ = out.status;
-          break;
-        }
         // Stays verified; tried again after a pause (a batch failing over
         // and over leaves it verified, reported at the end).
+        const int64_t attempts = ++delete_attempts_[req.id];
+        const FailureAction action = failures_.OnFailure(out.status, attempts);
+        if (action == FailureAction::kStopRun) {
+          StopRun(out.status);
+          if (out.status.kind() != ErrorKind::kAccessDenied) break;
+        }
         S3M_ASSIGN_OR_RETURN(std::optional<WorkItem> row, db_.Get(req.id));
         if (!row || row->state != FileState::kVerified) break;
-        const int64_t attempts = ++delete_attempts_[req.id];
-        if (attempts >= opt_.max_attempts) {
+        if (action != FailureAction::kRetryLater) {
           FileChange change;
           change.id = req.id;
           change.from = FileState::kVerified;

@@ -229,15 +229,20 @@ Status S3Client::ErrorFromResponse(const Request& request, const HttpResponse& r
       default: message = fmt::format("HTTP status {}", response.status); break;
     }
   }
-  if (kind == ErrorKind::kAuth && ctx.s3_code != "InvalidObjectState") {
+  if (kind == ErrorKind::kAuth || kind == ErrorKind::kAccessDenied) {
     auto creds = options_.credentials->GetCredentials();
     const std::string source = creds.ok() ? creds->source : "unknown source";
     if (ctx.s3_code == "RequestTimeTooSkewed") {
       message += "; the system clock differs from the server's by more than 15 minutes: fix the clock";
+    } else if (kind == ErrorKind::kAccessDenied) {
+      message += fmt::format(
+          "; the credentials from {} may not do this here (a bucket or object policy, an "
+          "object owned by another account, a KMS key policy): grant access, or leave it",
+          source);
     } else {
       message += fmt::format(
-          "; the server rejected the credentials from {} or they lack permission for this "
-          "operation: check the access key, secret and policy",
+          "; the server rejected the credentials from {}: check the access key, secret and "
+          "session token",
           source);
     }
   }
@@ -359,6 +364,7 @@ Result<std::string> S3Client::GetBucketRegion(const std::string& bucket) {
     return region;
   }
   if (!res.ok() && res.status().kind() != ErrorKind::kAuth &&
+      res.status().kind() != ErrorKind::kAccessDenied &&
       res.status().kind() != ErrorKind::kInvalidArgument &&
       res.status().kind() != ErrorKind::kUnsupported) {
     return res.status();  // NoSuchBucket, network trouble: nothing to fall back to
@@ -373,7 +379,9 @@ Result<std::string> S3Client::GetBucketRegion(const std::string& bucket) {
   if (located.ok()) {
     auto parsed = ParseLocationConstraint(located->body);
     if (parsed.ok() && !parsed->empty()) region = *parsed;
-  } else if (located.status().kind() == ErrorKind::kAuth && !res.ok()) {
+  } else if ((located.status().kind() == ErrorKind::kAuth ||
+              located.status().kind() == ErrorKind::kAccessDenied) &&
+             !res.ok()) {
     return located.status();
   }
   RememberRegion(bucket, region);

@@ -68,8 +68,10 @@ constexpr std::array kCodeTable = {
     CodeKind{"RequestTimeout", ErrorKind::kTransient},      // 400: socket not read/written in time
     CodeKind{"IncompleteBody", ErrorKind::kTransient},      // 400: fewer bytes than Content-Length
     CodeKind{"OperationAborted", ErrorKind::kTransient},    // 409: conflicting operation, try again
+    // Permission on one resource (a cross-account object, a policy denying a
+    // prefix, a KMS key): that object's or bucket's failure, not the run's.
+    CodeKind{"AccessDenied", ErrorKind::kAccessDenied},
     // Credentials: stop and tell the user.
-    CodeKind{"AccessDenied", ErrorKind::kAuth},
     CodeKind{"InvalidAccessKeyId", ErrorKind::kAuth},
     CodeKind{"SignatureDoesNotMatch", ErrorKind::kAuth},
     CodeKind{"ExpiredToken", ErrorKind::kAuth},
@@ -95,14 +97,23 @@ constexpr std::array kCodeTable = {
 
 }  // namespace
 
+ErrorKind ClassifyErrorCode(std::string_view s3_code) {
+  for (const CodeKind& entry : kCodeTable) {
+    if (entry.code == s3_code) return entry.kind;
+  }
+  return ErrorKind::kTransient;
+}
+
 ErrorKind ClassifyHttpError(int http_status, std::string_view s3_code) {
   if (http_status >= 200 && http_status < 300 && s3_code.empty()) return ErrorKind::kOk;
   for (const CodeKind& entry : kCodeTable) {
     if (entry.code == s3_code) return entry.kind;
   }
   switch (http_status) {
-    case 401:
-    case 403: return ErrorKind::kAuth;
+    case 401: return ErrorKind::kAuth;
+    // A HEAD's 403 has no body to tell a denied object from rejected
+    // credentials; callers that see many in a row treat it as the latter.
+    case 403: return ErrorKind::kAccessDenied;
     case 404: return ErrorKind::kNotFound;
     case 405:
     case 501: return ErrorKind::kUnsupported;

@@ -18,4 +18,8 @@ ErrorKind ClassifyCurlCode(int curl_code);
 // when there was none (HEAD replies carry no body).
 ErrorKind ClassifyHttpError(int http_status, std::string_view s3_code);
 
+// The <Code> of one entry of a DeleteObjects reply (no HTTP status of its
+// own): the kind of a known code, else kTransient.
+ErrorKind ClassifyErrorCode(std::string_view s3_code);
+
 }  // namespace s3m::s3

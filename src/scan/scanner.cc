@@ -262,6 +262,7 @@ class BucketLister {
       // delete markers: list versions to see (and report) them.
       list_versions = !versioning_status.empty();
     } else if (versioning.status().kind() == ErrorKind::kAuth ||
+               versioning.status().kind() == ErrorKind::kAccessDenied ||
                versioning.status().kind() == ErrorKind::kNotFound ||
                versioning.status().kind() == ErrorKind::kCancelled) {
       return Fail(error, versioning.status());
@@ -277,6 +278,7 @@ class BucketLister {
       if (probed.ok()) {
         list_versions = true;
       } else if (probed.status().kind() == ErrorKind::kAuth ||
+                 probed.status().kind() == ErrorKind::kAccessDenied ||
                  probed.status().kind() == ErrorKind::kNotFound ||
                  probed.status().kind() == ErrorKind::kCancelled) {
         return Fail(error, probed.status());

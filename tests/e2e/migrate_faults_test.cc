@@ -104,5 +104,55 @@ TEST_F(MigrateFaultsTest, AnObjectServedCorruptEveryTimeEndsInErrorAndStaysInS3)
   EXPECT_EQ(partial.out, "");
 }
 
+// Issue 15: one object these credentials may not read (a cross-account
+// object, a policy denying a prefix) fails alone, with a message that says
+// so, at once; the rest migrate and the run ends with exit 1. Before, a
+// 403 without a body stopped every run at the same row (exit 3).
+TEST_F(MigrateFaultsTest, OneUnreadableObjectFailsAloneAndTheRunGoesOn) {
+  CreateBucket("mixed");
+  for (int i = 0; i < 10; ++i) Put("mixed", "ok/" + std::to_string(i), TestBytes(5000 + i, i));
+  Put("mixed", "secret/head", TestBytes(3 * kMiB, 97));  // large: a HEAD comes first
+  Put("mixed", "secret/get", TestBytes(20000, 99));
+  Put("mixed", "cold/denied", TestBytes(3000, 98), "GLACIER");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "access_denied"}, {"operations", {"HeadObject", "GetObject"}}, {"keys", {"secret/head"}}});
+  AddFault({{"kind", "access_denied"}, {"operations", {"GetObject"}}, {"keys", {"secret/get"}}});
+  AddFault({{"kind", "access_denied"}, {"operations", {"RestoreObject"}}, {"keys", {"cold/denied"}}});
+
+  for (int run = 0; run < 2; ++run) {
+    ProcessResult migrate = run_->Run({"migrate"});
+    EXPECT_EQ(migrate.exit_code, 1) << "run " << run << "\n" << Describe(migrate);
+    EXPECT_EQ(SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'deleted'"), 10);
+    const auto errors = Sql(run_->db(), "SELECT key, attempts, error_message FROM files WHERE "
+                                        "state = 'error' ORDER BY key");
+    ASSERT_EQ(errors.size(), 3u) << ::testing::PrintToString(errors);
+    for (const std::string& row : errors) {
+      EXPECT_NE(row.find("|1|"), std::string::npos) << "not retried: " << row;
+      EXPECT_NE(row.find("denied"), std::string::npos) << row;
+      EXPECT_NE(row.find("s3migrate retry"), std::string::npos) << row;
+    }
+    EXPECT_NE(migrate.out.find("secret/get"), std::string::npos) << migrate.out;
+    // Put back, the denied objects fail again on the next run, alone.
+    ASSERT_EQ(run_->Run({"retry"}).exit_code, 0);
+  }
+  EXPECT_EQ(RemainingKeys("mixed"),
+            (std::vector<std::string>{"cold/denied", "secret/get", "secret/head"}));
+}
+
+// Issue 15: when every object is denied, that is the credentials (or their
+// policy), not the objects: the run stops with exit 3 after a streak.
+TEST_F(MigrateFaultsTest, DeniedEverywhereStopsTheRun) {
+  CreateBucket("walled");
+  for (int i = 0; i < 60; ++i) Put("walled", "k" + std::to_string(i), TestBytes(100 + i, i));
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "access_denied"}, {"operations", {"HeadObject", "GetObject"}}});
+  ProcessResult migrate = run_->Run({"migrate"});
+  EXPECT_EQ(migrate.exit_code, 3) << Describe(migrate);
+  EXPECT_NE(migrate.err.find("in a row"), std::string::npos) << migrate.err;
+  EXPECT_LT(SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'error'"), 60)
+      << "stopped before failing every object";
+  EXPECT_EQ(RemainingKeys("walled").size(), 60u);
+}
+
 }  // namespace
 }  // namespace s3m::testing

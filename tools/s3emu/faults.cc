@@ -13,6 +13,7 @@ struct KindName {
 };
 constexpr KindName kKinds[] = {
     {FaultKind::kInternalError, "internal_error"}, {FaultKind::kSlowDown, "slow_down"},
+    {FaultKind::kAccessDenied, "access_denied"},   {FaultKind::kPreconditionFailed, "precondition_failed"},
     {FaultKind::kLatency, "latency"},              {FaultKind::kReset, "reset"},
     {FaultKind::kTruncate, "truncate"},            {FaultKind::kCorrupt, "corrupt"},
     {FaultKind::kStall, "stall"},
@@ -151,19 +152,32 @@ bool FaultInjector::TryFireLocked(FaultRule& rule, const std::string& operation,
 }
 
 RequestFaults FaultInjector::ForRequest(const std::string& operation, const std::string& bucket,
-                                        const std::string& key) {
+                                        const std::string& key, bool conditional) {
   RequestFaults out;
   std::lock_guard lock(mu_);
   // Latencies add up; the first error that fires wins.
   for (auto& rule : rules_) {
     if (IsBodyFault(rule.kind) || (out.error && rule.kind != FaultKind::kLatency)) continue;
+    if (rule.kind == FaultKind::kPreconditionFailed && !conditional) continue;
     if (!TryFireLocked(rule, operation, bucket, key)) continue;
-    if (rule.kind == FaultKind::kLatency) {
-      out.latency_ms += rule.ms;
-    } else if (rule.kind == FaultKind::kInternalError) {
-      out.error = MakeError(500, "InternalError", "We encountered an internal error. Please try again.");
-    } else {
-      out.error = MakeError(503, "SlowDown", "Please reduce your request rate.");
+    switch (rule.kind) {
+      case FaultKind::kLatency:
+        out.latency_ms += rule.ms;
+        break;
+      case FaultKind::kInternalError:
+        out.error = MakeError(500, "InternalError", "We encountered an internal error. Please try again.");
+        break;
+      case FaultKind::kAccessDenied:
+        out.error = MakeError(403, "AccessDenied", "Access Denied");
+        break;
+      case FaultKind::kPreconditionFailed:
+        out.error = MakeError(412, "PreconditionFailed",
+                              "At least one of the pre-conditions you specified did not hold")
+                        .With("Condition", "If-Match");
+        break;
+      default:
+        out.error = MakeError(503, "SlowDown", "Please reduce your request rate.");
+        break;
     }
   }
   return out;

@@ -5,6 +5,13 @@
 // Kinds (the name used in flags and JSON):
 //   internal_error  500 InternalError instead of the answer
 //   slow_down       503 SlowDown instead of the answer
+//   access_denied   403 AccessDenied instead of the answer (a cross-account
+//                   object, a bucket policy denying a prefix; on HEAD, as on
+//                   AWS, the 403 has no body)
+//   precondition_failed
+//                   412 PreconditionFailed to a request carrying If-Match,
+//                   even when the ETag matches (Swift 2.30 does this on
+//                   multipart objects); requests without If-Match pass
 //   latency         the answer is delayed by `ms`
 //   reset           the body stops after `after_bytes` and the connection is
 //                   reset (TCP RST)
@@ -41,7 +48,17 @@
 
 namespace s3emu {
 
-enum class FaultKind { kInternalError, kSlowDown, kLatency, kReset, kTruncate, kCorrupt, kStall };
+enum class FaultKind {
+  kInternalError,
+  kSlowDown,
+  kAccessDenied,
+  kPreconditionFailed,
+  kLatency,
+  kReset,
+  kTruncate,
+  kCorrupt,
+  kStall
+};
 
 std::string_view FaultKindName(FaultKind kind);
 std::optional<FaultKind> ParseFaultKind(std::string_view name);
@@ -74,7 +91,7 @@ ErrorOr<FaultRule> ParseFaultRuleFlag(std::string_view text);
 // What to do to one request, decided before it is handled.
 struct RequestFaults {
   int64_t latency_ms = 0;
-  std::optional<S3Error> error;  // 500 or 503 instead of the answer
+  std::optional<S3Error> error;  // 500, 503, 403 or 412 instead of the answer
 };
 
 // What to do to one response body.
@@ -95,7 +112,9 @@ class FaultInjector {
   nlohmann::json RulesJson() const;
 
   // Error and latency faults for a request (counted here).
-  RequestFaults ForRequest(const std::string& operation, const std::string& bucket, const std::string& key);
+  // `conditional`: the request carries If-Match.
+  RequestFaults ForRequest(const std::string& operation, const std::string& bucket, const std::string& key,
+                           bool conditional = false);
   // A body fault for a response of `body_size` bytes, if one fires (counted here).
   std::optional<BodyFault> ForBody(const std::string& operation, const std::string& bucket,
                                    const std::string& key, uint64_t body_size);

@@ -275,7 +275,8 @@ void Emulator::Dispatch(Call& call) {
                                      "A header or query you provided implies functionality that is "
                                      "not implemented."));
   }
-  RequestFaults injected = faults_.ForRequest(call.operation, call.bucket, call.key);
+  RequestFaults injected =
+      faults_.ForRequest(call.operation, call.bucket, call.key, !call.Header("If-Match").empty());
   if (injected.latency_ms > 0) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(injected.latency_ms);
     while (!Stopping() && std::chrono::steady_clock::now() < until) {

@@ -21,6 +21,7 @@ TEST(ExitCodeForTest, MapsEveryErrorKind) {
       {ErrorKind::kThrottled, kExitFatal},
       {ErrorKind::kNotFound, kExitFatal},
       {ErrorKind::kAuth, kExitFatal},
+      {ErrorKind::kAccessDenied, kExitFatal},
       {ErrorKind::kNeedsRestore, kExitFatal},
       {ErrorKind::kConflict, kExitFatal},
       {ErrorKind::kPreconditionFailed, kExitFatal},

@@ -224,13 +224,15 @@ TEST(S3ClientTest, GivesUpOnPersistentThrottlingWithContext) {
   EXPECT_EQ(s3.flaky_failures_left.load(), 1000 - RetryPolicy{}.max_attempts);
 }
 
-TEST(S3ClientTest, AccessDeniedIsAuthAndNotRetried) {
+// AccessDenied is about this object (issue 15): its own kind, never
+// retried, and the message says what may be wrong without the secret.
+TEST(S3ClientTest, AccessDeniedIsItsOwnKindAndNotRetried) {
   FakeS3 s3;
   FakeClock clock;
   auto client = MakeClient(s3.endpoint(), false, &clock);
   auto body = GetBody(*client, "denied");
   ASSERT_FALSE(body.ok());
-  EXPECT_EQ(body.status().kind(), ErrorKind::kAuth);
+  EXPECT_EQ(body.status().kind(), ErrorKind::kAccessDenied);
   EXPECT_EQ(body.status().context().request_id, "REQ-403");
   EXPECT_NE(body.status().message().find("credentials from test"), std::string::npos);
   EXPECT_EQ(body.status().message().find("EXAMPLEKEY"), std::string::npos);  // never the secret

@@ -578,7 +578,7 @@ TEST(LocationConstraintTest, WrongDocument) {
   auto denied = ParseLocationConstraint(
       "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
   ASSERT_FALSE(denied.ok());
-  EXPECT_EQ(denied.status().kind(), ErrorKind::kAuth);
+  EXPECT_EQ(denied.status().kind(), ErrorKind::kAccessDenied);
 }
 
 TEST(VersioningConfigurationTest, States) {
@@ -638,7 +638,7 @@ TEST(MultipartUploadTest, EmbeddedErrorKindComesFromTheClassifier) {
   auto denied = ParseCompleteMultipartUploadResult(
       "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
   ASSERT_FALSE(denied.ok());
-  EXPECT_EQ(denied.status().kind(), ErrorKind::kAuth);
+  EXPECT_EQ(denied.status().kind(), ErrorKind::kAccessDenied);
   auto no_upload = ParseCompleteMultipartUploadResult(
       "<Error><Code>NoSuchUpload</Code></Error>");
   ASSERT_FALSE(no_upload.ok());
