@@ -80,7 +80,7 @@ s3::GetObjectRequest ObjectDownload::PinnedGet() const {
   req.version_id = item_.version_id;
   // Pinned (PRODUCT.md §5.2): the bytes are those of the object that was
   // scanned, or the GET fails with 412 and the engine looks again.
-  req.if_match = item_.etag;
+  if (settings_.pin_with_if_match) req.if_match = item_.etag;
   req.checksum_mode = true;
   return req;
 }
@@ -90,7 +90,7 @@ s3::HeadObjectRequest ObjectDownload::PinnedHead() const {
   req.bucket = item_.bucket;
   req.key = item_.key;
   req.version_id = item_.version_id;
-  req.if_match = item_.etag;
+  if (settings_.pin_with_if_match) req.if_match = item_.etag;
   req.checksum_mode = true;
   return req;
 }

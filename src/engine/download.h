@@ -61,6 +61,11 @@ struct DownloadSettings {
   // Small objects end Seal()ed, not committed: BatchPublisher makes a batch
   // of them durable at once (publisher.h). Large ones always Commit().
   bool batch_publish = false;
+  // Pin GETs and HEADs with If-Match: the recorded ETag (PRODUCT.md §5.2).
+  // Off for an object whose endpoint answered 412 although the ETag matched
+  // (failure_policy.h): verification against the recorded ETag or checksum
+  // still refuses other bytes.
+  bool pin_with_if_match = true;
   // Every byte received is also added here (the run's throughput).
   std::atomic<uint64_t>* bytes_counter = nullptr;
 };

@@ -2,6 +2,13 @@
 
 namespace s3m::engine {
 
+PreconditionVerdict JudgePreconditionFailed(const std::string& recorded_etag, int64_t recorded_size,
+                                            const std::string& current_etag, uint64_t current_size) {
+  const bool same = !current_etag.empty() && current_etag == recorded_etag &&
+                    recorded_size >= 0 && static_cast<uint64_t>(recorded_size) == current_size;
+  return same ? PreconditionVerdict::kEndpointIgnoresCondition : PreconditionVerdict::kObjectChanged;
+}
+
 FailureAction FailurePolicy::OnFailure(const Status& cause, int64_t attempts) {
   switch (cause.kind()) {
     case ErrorKind::kAuth:

@@ -20,12 +20,24 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "core/status.h"
 
 namespace s3m::engine {
 
 enum class FailureAction { kRetryLater, kFailObject, kStopRun };
+
+// A pinned request (If-Match: the recorded ETag) answered 412, and a HEAD
+// without the condition then showed `current_etag`/`current_size`. Changed:
+// record the new object and download it again. The same object: the endpoint
+// mishandles If-Match for it (Swift 2.30 on multipart objects), so the 412
+// counts as a failed attempt (with back-off) and the object is fetched
+// unpinned from then on, still verified against the recorded ETag/checksum;
+// it can never spin.
+enum class PreconditionVerdict { kObjectChanged, kEndpointIgnoresCondition };
+PreconditionVerdict JudgePreconditionFailed(const std::string& recorded_etag, int64_t recorded_size,
+                                            const std::string& current_etag, uint64_t current_size);
 
 class FailurePolicy {
  public:

@@ -135,6 +135,9 @@ class Migrator::Impl {
     return item;
   }
   Status RecordChanged(const WorkItem& item, FileState from, const s3::ObjectMetadata& current);
+  // A pinned request got 412 and an unpinned HEAD showed `current`.
+  Status OnPreconditionFailed(const WorkItem& item, FileState from, const Status& cause,
+                              const s3::ObjectMetadata& current, bool restore_queue);
   // Stops the run (exit 3) with `cause`, or with the denied-streak message.
   void StopRun(const Status& cause);
 
@@ -200,6 +203,8 @@ class Migrator::Impl {
   // Objects larger than the free space, set aside for this run (they stay
   // `discovered`); counted once each.
   std::unordered_set<int64_t> set_aside_;
+  // Objects whose endpoint answers 412 to a matching If-Match (failure_policy.h).
+  std::unordered_set<int64_t> unpinned_;
   FilesBytes waiting_for_space_{};
   std::vector<LeftBehind> waiting_sample_;
   int64_t largest_waiting_ = 0;
@@ -339,6 +344,7 @@ Status Migrator::Impl::Dispatch(WorkItem item) {
   settings.cancelled = &stop_;
   settings.bytes_counter = &bytes_received_;
   settings.batch_publish = true;
+  settings.pin_with_if_match = unpinned_.count(item.id) == 0;
   auto download = std::make_unique<ObjectDownload>(s3_, fs_, dirs_, item, *path, settings,
                                                    std::move(resumed), std::move(done));
   downloading_[item.id] = item;
@@ -485,10 +491,11 @@ Status Migrator::Impl::TakePolls() {
         }
         busy_.insert(item.id);
         ++submitted;
-        restores_->Submit([this, item] {
+        const bool pin = unpinned_.count(item.id) == 0;
+        restores_->Submit([this, item, pin] {
           RestoreEvent ev;
           ev.item = item;
-          ev.outcome = CheckRestore(s3_, item);
+          ev.outcome = CheckRestore(s3_, item, pin);
           Post(std::move(ev));
         });
       }
@@ -548,6 +555,22 @@ void Migrator::Impl::FlushDeletes(bool all) {
 
 // ---------------------------------------------------------------------------
 // Outcomes
+
+Status Migrator::Impl::OnPreconditionFailed(const WorkItem& item, FileState from,
+                                            const Status& cause, const s3::ObjectMetadata& current,
+                                            bool restore_queue) {
+  if (JudgePreconditionFailed(item.etag, item.size, current.etag, current.content_length) ==
+      PreconditionVerdict::kObjectChanged) {
+    return RecordChanged(item, from, current);
+  }
+  if (unpinned_.insert(item.id).second) {
+    S3M_LOG_WARN("s3://{}/{}: the server answered 412 to If-Match \"{}\" although the object's "
+                 "ETag is that; it is fetched without the condition from now on and verified "
+                 "against the recorded ETag/checksum",
+                 item.bucket, item.key, item.etag);
+  }
+  return FailAttempt(item, from, cause, restore_queue);
+}
 
 void Migrator::Impl::StopRun(const Status& cause) {
   if (!fatal_.ok()) return;
@@ -676,7 +699,7 @@ Status Migrator::Impl::OnDownload(DownloadOutcome& out) {
       return Status::Ok();
     }
     case DownloadResult::kChanged:
-      if (out.current) return RecordChanged(item, from, *out.current);
+      if (out.current) return OnPreconditionFailed(item, from, out.status, *out.current, false);
       return FailAttempt(item, from, out.status, false);
     case DownloadResult::kNeedsRestore: {
       // Archived after all (Intelligent-Tiering archive tiers), or the
@@ -814,7 +837,7 @@ Status Migrator::Impl::OnRestore(RestoreEvent& ev) {
       S3M_RETURN_IF_ERROR(db_.Apply(change).status());
       return Requeue(item.id, false);
     case RestoreResult::kChanged:
-      if (out.current) return RecordChanged(item, from, *out.current);
+      if (out.current) return OnPreconditionFailed(item, from, out.status, *out.current, true);
       return FailAttempt(item, from, out.status, true);
     case RestoreResult::kGone:
       change.to = FileState::kError;

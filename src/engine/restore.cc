@@ -66,12 +66,12 @@ std::string_view RestoreTierName(s3::RestoreTier tier) {
   return "Standard";
 }
 
-RestoreOutcome CheckRestore(s3::ObjectStore& store, const store::WorkItem& item) {
+RestoreOutcome CheckRestore(s3::ObjectStore& store, const store::WorkItem& item, bool pin) {
   s3::HeadObjectRequest req;
   req.bucket = item.bucket;
   req.key = item.key;
   req.version_id = item.version_id;
-  req.if_match = item.etag;
+  if (pin) req.if_match = item.etag;
   req.checksum_mode = false;
   auto head = store.HeadObject(req);
   if (head.ok()) return FromHead(item, *head);
@@ -124,7 +124,7 @@ RestoreOutcome RequestRestore(s3::ObjectStore& store, const store::WorkItem& ite
       out = Outcome(item, RestoreResult::kRequested);
     } else {
       // 200: a restored copy exists (its expiry was extended); read the new expiry.
-      out = CheckRestore(store, item);
+      out = CheckRestore(store, item, /*pin=*/false);
       if (out.result == RestoreResult::kNotRestored) out.result = RestoreResult::kInProgress;
     }
   } else {

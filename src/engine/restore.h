@@ -54,6 +54,7 @@ RestoreOutcome RequestRestore(s3::ObjectStore& store, const store::WorkItem& ite
                               const RestoreSettings& settings);
 
 // HeadObject and x-amz-restore: where the object's restore stands.
-RestoreOutcome CheckRestore(s3::ObjectStore& store, const store::WorkItem& item);
+// `pin`: HEAD with If-Match (see failure_policy.h for when not to).
+RestoreOutcome CheckRestore(s3::ObjectStore& store, const store::WorkItem& item, bool pin = true);
 
 }  // namespace s3m::engine

@@ -154,5 +154,28 @@ TEST_F(MigrateFaultsTest, DeniedEverywhereStopsTheRun) {
   EXPECT_EQ(RemainingKeys("walled").size(), 60u);
 }
 
+// Issue 15: a server that answers 412 to If-Match although the ETag matches
+// (Swift 2.30 on multipart objects) must not make migrate spin: the HEAD
+// shows the same ETag, so the object is fetched unpinned, verified against
+// the recorded ETag/checksum, and migrated; every 412 counted an attempt.
+TEST_F(MigrateFaultsTest, WrongPreconditionFailedCannotSpin) {
+  CreateBucket("pinned");
+  Put("pinned", "small", TestBytes(20000, 1));
+  Put("pinned", "large", TestBytes(3 * kMiB + 1, 2));
+  PutMultipart("pinned", "mp", 3, kMiB, 777);
+  Put("pinned", "fine", TestBytes(1000, 3));
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "precondition_failed"}, {"operations", {"GetObject", "HeadObject"}},
+            {"keys", {"small", "large", "mp"}}});
+  ProcessResult migrate = run_->Run({"migrate"});
+  EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("pinned");
+  EXPECT_TRUE(RemainingKeys("pinned").empty());
+  EXPECT_GT(InjectedCount("precondition_failed"), 0);
+  // A handful of requests per object, not a loop.
+  EXPECT_LT(InjectedCount("precondition_failed"), 30);
+}
+
 }  // namespace
 }  // namespace s3m::testing

@@ -52,5 +52,25 @@ TEST(FailurePolicyTest, ASuccessEndsTheStreak) {
   }
 }
 
+TEST(FailurePolicyTest, PreconditionFailedCannotSpin) {
+  struct Case {
+    std::string recorded_etag;
+    int64_t recorded_size;
+    std::string current_etag;
+    uint64_t current_size;
+    PreconditionVerdict expected;
+  };
+  for (const Case& c : {
+           Case{"abc-3", 100, "abc-3", 100, PreconditionVerdict::kEndpointIgnoresCondition},
+           Case{"abc-3", 100, "def-3", 100, PreconditionVerdict::kObjectChanged},
+           Case{"abc", 100, "abc", 101, PreconditionVerdict::kObjectChanged},
+           Case{"abc", 100, "", 100, PreconditionVerdict::kObjectChanged},
+       }) {
+    EXPECT_EQ(JudgePreconditionFailed(c.recorded_etag, c.recorded_size, c.current_etag, c.current_size),
+              c.expected)
+        << c.recorded_etag << " " << c.current_etag;
+  }
+}
+
 }  // namespace
 }  // namespace s3m::engine
