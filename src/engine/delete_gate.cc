@@ -7,6 +7,7 @@
 
 #include "core/logging.h"
 #include "s3/errors.h"
+#include "s3/xml.h"
 
 namespace s3m::engine {
 
@@ -91,13 +92,18 @@ std::optional<DeleteOutcome> DeleteGate::Probe(const std::string& bucket,
   }
   for (const auto& error : result->errors) {
     if (error.key != probe.key) continue;
-    if (error.code == "PreconditionFailed") {
+    const ErrorKind kind = s3::ClassifyErrorCode(error.code);
+    if (kind == ErrorKind::kPreconditionFailed) {
       conditional_ = ConditionalDeletes::kHonoured;
       return std::nullopt;
     }
-    if (error.code == "NoSuchKey") return Outcome(probe, DeleteResult::kAlreadyGone);
-    return Outcome(probe, DeleteResult::kFailed,
-                   Status::Error(ErrorKind::kTransient, error.message, Context("DeleteObjects", probe)));
+    if (kind == ErrorKind::kNotFound) return Outcome(probe, DeleteResult::kAlreadyGone);
+    if (kind == ErrorKind::kThrottled || kind == ErrorKind::kAuth || kind == ErrorKind::kAccessDenied) {
+      ErrorContext ctx = Context("DeleteObjects", probe);
+      ctx.s3_code = error.code;
+      return Outcome(probe, DeleteResult::kFailed, Status::Error(kind, error.message, ctx));
+    }
+    break;  // an answer the probe cannot read: below
   }
   for (const auto& deleted : result->deleted) {
     if (deleted.key != probe.key) continue;
@@ -109,14 +115,36 @@ std::optional<DeleteOutcome> DeleteGate::Probe(const std::string& bucket,
     conditional_ = ConditionalDeletes::kHeadFirst;
     return Outcome(probe, DeleteResult::kDeleted);
   }
-  return Outcome(probe, DeleteResult::kFailed,
-                 Status::Error(ErrorKind::kTransient, "the DeleteObjects reply does not mention the key",
-                               Context("DeleteObjects", probe)));
+  // An answer that says neither (an unknown error code, no mention of the
+  // key): conditions cannot be relied on. Every object, this one first, is
+  // HEAD-checked right before its own delete, rather than all failing.
+  S3M_LOG_WARN("{}: the conditional-delete probe got an answer it cannot read; checking each "
+               "object with HEAD right before deleting it",
+               bucket);
+  conditional_ = ConditionalDeletes::kHeadFirst;
+  return std::nullopt;
 }
 
 void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
                       bool with_etags, std::vector<DeleteOutcome>& outcomes,
                       const std::vector<size_t>& slots) {
+  // Keys an XML body cannot carry unchanged go one at a time, key in the URL.
+  std::vector<const DeleteRequest*> batchable;
+  std::vector<size_t> batchable_slots;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (s3::XmlCarriesUnchanged(requests[i]->key)) {
+      batchable.push_back(requests[i]);
+      batchable_slots.push_back(slots[i]);
+    } else {
+      outcomes[slots[i]] = DeleteOne(*requests[i], with_etags);
+    }
+  }
+  SendBatch(bucket, batchable, with_etags, outcomes, batchable_slots);
+}
+
+void DeleteGate::SendBatch(const std::string& bucket,
+                           const std::vector<const DeleteRequest*>& requests, bool with_etags,
+                           std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots) {
   if (requests.empty()) return;
   std::vector<s3::DeleteObjectsEntry> entries;
   entries.reserve(requests.size());
@@ -164,9 +192,10 @@ void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteR
     if (!i) continue;
     answered[*i] = true;
     const DeleteRequest& r = *requests[*i];
-    if (e.code == "NoSuchKey" || e.code == "NoSuchVersion") {
+    const ErrorKind kind = s3::ClassifyErrorCode(e.code);
+    if (kind == ErrorKind::kNotFound) {
       outcomes[slots[*i]] = Outcome(r, DeleteResult::kAlreadyGone);
-    } else if (e.code == "PreconditionFailed") {
+    } else if (kind == ErrorKind::kPreconditionFailed) {
       // Confirm before re-downloading (§9): Swift 2.30 answers 412 to a
       // matching multipart ETag.
       std::optional<DeleteOutcome> check = CheckUnchanged(r);
@@ -178,20 +207,10 @@ void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteR
                      "switching to HEAD-then-DELETE for this endpoint",
               r.bucket, r.key);
       conditional_ = ConditionalDeletes::kHeadFirst;
-      auto single = store_.DeleteObjects(bucket, {s3::DeleteObjectsEntry{r.key, r.version_id, ""}});
-      if (single.ok() && single->errors.empty()) {
-        outcomes[slots[*i]] = Outcome(r, DeleteResult::kDeleted);
-      } else {
-        outcomes[slots[*i]] = Outcome(
-            r, DeleteResult::kFailed,
-            single.ok() ? Status::Error(ErrorKind::kTransient, single->errors.front().message,
-                                        Context("DeleteObjects", r))
-                        : single.status());
-      }
+      outcomes[slots[*i]] = DeleteOne(r, false);  // the HEAD just now was the check
     } else {
       ErrorContext ctx = Context("DeleteObjects", r);
       ctx.s3_code = e.code;
-      const ErrorKind kind = s3::ClassifyErrorCode(e.code);
       outcomes[slots[*i]] = Outcome(r, DeleteResult::kFailed,
                                     Status::Error(kind, e.message.empty() ? e.code : e.message, ctx));
     }
@@ -203,6 +222,14 @@ void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteR
                 Status::Error(ErrorKind::kTransient, "the DeleteObjects reply does not mention the key",
                               Context("DeleteObjects", *requests[i])));
   }
+}
+
+std::optional<std::string> DeleteGate::Refusal(const DeleteRequest& request) const {
+  if (options_.keep_source) return "--keep-source: the object stays in S3";
+  if (request.size_only && !options_.allow_size_only) {
+    return "verified by size only: kept in S3 unless --delete-size-only-verified";
+  }
+  return std::nullopt;
 }
 
 std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
@@ -220,8 +247,9 @@ std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
                                           Context("DeleteObjects", r)));
       continue;
     }
-    if (r.size_only && !options_.allow_size_only) {
-      outcomes[i] = Outcome(r, DeleteResult::kRefused);
+    if (std::optional<std::string> why = Refusal(r)) {
+      outcomes[i] = Outcome(r, DeleteResult::kRefused,
+                            Status::Error(ErrorKind::kInvalidArgument, *why, Context("DeleteObjects", r)));
       continue;
     }
     if (options_.dry_run) {
@@ -246,29 +274,59 @@ std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
     return outcomes;
   }
   // Not known to honour conditions (yet): each object is HEAD-checked right
-  // before its delete; the first one that passes teaches the gate the
-  // server's way (Probe), which may settle it.
-  std::vector<const DeleteRequest*> checked;
-  std::vector<size_t> checked_slots;
+  // before its own delete; the first one that passes teaches the gate the
+  // server's way (Probe), which may settle it. Once conditions are known to
+  // work, the rest go in one conditional batch.
+  std::vector<const DeleteRequest*> rest;
+  std::vector<size_t> rest_slots;
   for (size_t i = 0; i < conditional.size(); ++i) {
+    if (conditional_.load() == ConditionalDeletes::kHonoured) {
+      rest.push_back(conditional[i]);
+      rest_slots.push_back(conditional_slots[i]);
+      continue;
+    }
     if (std::optional<DeleteOutcome> check = CheckUnchanged(*conditional[i])) {
       outcomes[conditional_slots[i]] = *check;
       continue;
     }
-    if (conditional_.load() == ConditionalDeletes::kUnknown) {
+    // The probe travels in a DeleteObjects body: only with a key XML carries.
+    if (conditional_.load() == ConditionalDeletes::kUnknown &&
+        s3::XmlCarriesUnchanged(conditional[i]->key)) {
       if (std::optional<DeleteOutcome> settled = Probe(bucket, *conditional[i])) {
         outcomes[conditional_slots[i]] = *settled;
         continue;
       }
     }
-    checked.push_back(conditional[i]);
-    checked_slots.push_back(conditional_slots[i]);
+    if (conditional_.load() == ConditionalDeletes::kHonoured) {  // the probe just learnt it
+      rest.push_back(conditional[i]);
+      rest_slots.push_back(conditional_slots[i]);
+      continue;
+    }
+    outcomes[conditional_slots[i]] = DeleteOne(*conditional[i], false);  // HEAD-checked just now
   }
-  // With ETags still where the server takes them: the HEAD is the check
-  // when it ignores them, and the condition closes the race when not.
-  Send(bucket, checked, conditional_.load() == ConditionalDeletes::kHonoured, outcomes,
-       checked_slots);
+  Send(bucket, rest, true, outcomes, rest_slots);
   return outcomes;
+}
+
+DeleteOutcome DeleteGate::DeleteOne(const DeleteRequest& r, bool with_condition) {
+  s3::DeleteObjectRequest req;
+  req.bucket = r.bucket;
+  req.key = r.key;
+  req.version_id = r.version_id;
+  if (with_condition && r.version_id.empty()) req.if_match = r.etag;
+  auto done = store_.DeleteObject(req);
+  if (done.ok()) return Outcome(r, DeleteResult::kDeleted);
+  switch (done.status().kind()) {
+    case ErrorKind::kNotFound:
+      return Outcome(r, DeleteResult::kAlreadyGone);
+    case ErrorKind::kPreconditionFailed:
+      // Confirm before re-downloading (§9): Swift 2.30 answers 412 to a
+      // matching multipart ETag. The HEAD that confirms it is the check.
+      if (std::optional<DeleteOutcome> check = CheckUnchanged(r)) return *check;
+      return DeleteOne(r, false);
+    default:
+      return Outcome(r, DeleteResult::kFailed, done.status());
+  }
 }
 
 }  // namespace s3m::engine

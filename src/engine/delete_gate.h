@@ -13,14 +13,22 @@
 //     answers 412 to matching multipart ETags: then this endpoint switches to
 //     HEAD-then-DELETE instead of looping);
 //   * a server that ignores ETag conditions (s3rver 3.7.1) or rejects them
-//     (Swift 2.30: MalformedXML) gets a HEAD with If-Match right before an
-//     unconditional delete. Whether conditions are honoured is learnt on the
+//     (Swift 2.30: MalformedXML) gets, object by object, a HEAD right before
+//     that object's own unconditional DeleteObject (never a batch of HEADs
+//     followed by one DeleteObjects): the window in which an overwrite could
+//     be deleted unseen is one round trip per object.
+//   * keys an XML body cannot carry (control characters, invalid UTF-8) are
+//     deleted with DeleteObject, one at a time, never in a batch the server
+//     would reject. Whether conditions are honoured is learnt on the
 //     endpoint's first batch by a probe: one entry that was just HEAD-checked
 //     is sent with a deliberately wrong ETag. An honest server answers 412 and
 //     keeps it; a server that deletes it anyway has shown that it ignores
 //     conditions — and what it deleted was an object we had just confirmed
 //     is the verified one.
-//   * objects verified by size only are refused unless the user opted in.
+//   * eligibility is decided here and nowhere else (Refusal): under
+//     --keep-source every request is refused; objects verified by size only
+//     are refused unless the user opted in. The engine asks Refusal() before
+//     it queues a request, and the gate checks again on every batch.
 //   * --dry-run: nothing is deleted; every request comes back kWouldDelete.
 //
 // Thread-safe: the engine's delete workers call DeleteBatch concurrently.
@@ -71,6 +79,7 @@ enum class ConditionalDeletes {
 
 struct DeleteGateOptions {
   bool dry_run = false;
+  bool keep_source = false;      // --keep-source / delete_after_verify = false
   bool allow_size_only = false;  // --delete-size-only-verified
   // kUnknown: probe; a test or a user who knows the server may force one.
   ConditionalDeletes conditional = ConditionalDeletes::kUnknown;
@@ -86,13 +95,26 @@ class DeleteGate {
 
   ConditionalDeletes conditional() const { return conditional_.load(); }
 
+  // Why `request` will never be deleted by this gate (nullopt: it may be,
+  // --dry-run aside): --keep-source, or verified by size only without
+  // --delete-size-only-verified.
+  std::optional<std::string> Refusal(const DeleteRequest& request) const;
+  // --keep-source: no request is ever deleted.
+  bool RefusesEverything() const { return options_.keep_source; }
+
  private:
   // HEAD with If-Match: nullopt when the object is still the verified one,
   // else the outcome (changed, gone, failed).
   std::optional<DeleteOutcome> CheckUnchanged(const DeleteRequest& request);
-  // DeleteObjects for `entries` and matching of its per-entry results.
+  // Deletes `requests` (outcomes at `slots`): keys an XML body carries in
+  // one DeleteObjects (SendBatch), others one at a time (DeleteOne).
   void Send(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
             bool with_etags, std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots);
+  void SendBatch(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
+                 bool with_etags, std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots);
+  // One DeleteObject, with If-Match when `with_condition` (unversioned); a
+  // 412 is confirmed with a HEAD, and a matching object deleted without it.
+  DeleteOutcome DeleteOne(const DeleteRequest& request, bool with_condition);
   // Learns whether the endpoint honours ETag conditions, deleting `probe`
   // (already HEAD-checked) when it does not. Returns the probe's outcome when
   // it was settled by the probe.

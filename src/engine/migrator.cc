@@ -73,6 +73,11 @@ struct Delayed {
   bool restore = false;  // back to the restore queue rather than the download queue
 };
 
+DeleteRequest DeleteRequestFor(const WorkItem& item, bool size_only) {
+  return DeleteRequest{item.id,   item.bucket, item.key, item.bucket_versioned ? item.version_id : "",
+                       item.etag, item.size,   size_only};
+}
+
 std::string Now(Clock& clock) { return FormatIso8601(clock.Now(), Iso8601Precision::kSeconds); }
 
 }  // namespace
@@ -88,7 +93,8 @@ class Migrator::Impl {
         db_(state, &clock_),
         layout_(fs, opt_.dest_root),
         dirs_(fs),
-        gate_(s3, DeleteGateOptions{opt_.dry_run, opt_.allow_size_only_delete, opt_.conditional_deletes}),
+        gate_(s3, DeleteGateOptions{opt_.dry_run, opt_.keep_source, opt_.allow_size_only_delete,
+                                    opt_.conditional_deletes}),
         backoff_(RetryPolicy{opt_.max_attempts, opt_.retry_base_delay, opt_.retry_base_delay * 4,
                              opt_.retry_max_delay},
                  DefaultUniformRandom()) {}
@@ -509,7 +515,7 @@ Status Migrator::Impl::TakePolls() {
 }
 
 Status Migrator::Impl::TakeDeletes() {
-  if (opt_.keep_source || cancelled()) return Status::Ok();
+  if (gate_.RefusesEverything() || cancelled()) return Status::Ok();
   // Rows verified by earlier runs (or by this one, before a restart of the
   // walk): one pass. Rows verified during this run are added as their
   // outcome is committed.
@@ -521,12 +527,10 @@ Status Migrator::Impl::TakeDeletes() {
     for (WorkItem& item : page) {
       verified_cursor_ = item.id;
       if (busy_.count(item.id)) continue;
-      const bool size_only = item.verified_by.value_or("") == "size-only";
-      if (size_only && !opt_.allow_size_only_delete) continue;  // left behind, reported
+      DeleteRequest request = DeleteRequestFor(item, item.verified_by.value_or("") == "size-only");
+      if (gate_.Refusal(request)) continue;  // left behind, reported
       busy_.insert(item.id);
-      delete_pending_[item.bucket].push_back(DeleteRequest{item.id, item.bucket, item.key,
-                                                           item.bucket_versioned ? item.version_id : "",
-                                                           item.etag, item.size, size_only});
+      delete_pending_[item.bucket].push_back(std::move(request));
       ++pending;
     }
   }
@@ -688,13 +692,12 @@ Status Migrator::Impl::OnDownload(DownloadOutcome& out) {
                      "and the object stays in S3",
                      item.bucket, item.key, out.verification.message);
       }
-      if (!opt_.keep_source && (!size_only || opt_.allow_size_only_delete)) {
+      DeleteRequest request = DeleteRequestFor(item, size_only);
+      if (!gate_.Refusal(request)) {
         // Handed to the delete runner only after this transaction commits
         // (FlushDeletes runs after CommitBatch).
         busy_.insert(item.id);
-        delete_pending_[item.bucket].push_back(DeleteRequest{
-            item.id, item.bucket, item.key, item.bucket_versioned ? item.version_id : "", item.etag,
-            item.size, size_only});
+        delete_pending_[item.bucket].push_back(std::move(request));
       }
       return Status::Ok();
     }
@@ -969,7 +972,7 @@ bool Migrator::Impl::Finished() {
                              restore_ready_.empty() &&
                              (opt_.dry_run || (restore_done_ && restores_in_flight_ == 0 &&
                                                restores_ready_ == 0));
-  const bool deletes_idle = opt_.keep_source ||
+  const bool deletes_idle = gate_.RefusesEverything() ||
                             (verified_done_ && delete_pending_.empty() &&
                              delete_batches_in_flight_ == 0 && delete_retry_.empty());
   return downloads_idle && restores_idle && deletes_idle;

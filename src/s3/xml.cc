@@ -764,6 +764,33 @@ std::string OpenRoot(std::string_view name) {
 
 }  // namespace
 
+bool XmlCarriesUnchanged(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x20 || b == 0x7f) return false;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t len = (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > text.size()) return false;
+    uint32_t cp = b & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; ++k) {
+      const auto c = static_cast<unsigned char>(text[i + k]);
+      if ((c & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+        cp == 0xffff) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 std::string BuildDeleteObjectsXml(const std::vector<DeleteObjectsEntry>& entries, bool quiet) {
   std::string out = OpenRoot("Delete");
   if (quiet) out += "<Quiet>true</Quiet>";

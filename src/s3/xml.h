@@ -284,6 +284,12 @@ Result<RestoreStatus> ParseRestoreHeader(std::string_view value);
 //   </Delete>
 std::string BuildDeleteObjectsXml(const std::vector<DeleteObjectsEntry>& entries, bool quiet);
 
+// True when `text` can travel as element text in an XML 1.0 body and come
+// back unchanged: valid UTF-8 without control characters (XML 1.0 forbids
+// most of them, and parsers turn CR and CRLF into LF). Other keys are
+// deleted one at a time, with the key in the URL.
+bool XmlCarriesUnchanged(std::string_view text);
+
 // CompleteMultipartUpload request body. Parts are written in ascending part
 // number (S3 rejects any other order with InvalidPartOrder). ETags are sent
 // quoted. When `checksum_algorithm` ("CRC32", "crc32c", "SHA256", "CRC64NVME",

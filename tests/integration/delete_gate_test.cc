@@ -83,6 +83,35 @@ TEST_P(DeleteGateTest, DeletesVerifiedObjectsAndLearnsHowTheServerTreatsConditio
   EXPECT_EQ(gate.conditional(), ExpectedMode());
 }
 
+// Issue 15: the gate alone decides eligibility. Under --keep-source every
+// request is refused, size-only ones without the opt-in too; nothing is
+// deleted from the server.
+TEST_P(DeleteGateTest, RefusesUnderKeepSourceAndSizeOnlyWithoutOptIn) {
+  const std::string bucket = NewBucket("gate-refuse");
+  engine::DeleteRequest verified = Put(bucket, "verified", "a verified object");
+  engine::DeleteRequest size_only = Put(bucket, "size-only", "verified by size only");
+  size_only.size_only = true;
+  engine::DeleteGateOptions keep;
+  keep.keep_source = true;
+  keep.allow_size_only = true;
+  engine::DeleteGate keeping(*client_, keep);
+  EXPECT_TRUE(keeping.RefusesEverything());
+  EXPECT_TRUE(keeping.Refusal(verified).has_value());
+  for (const auto& outcome : keeping.DeleteBatch(bucket, {verified, size_only})) {
+    EXPECT_EQ(outcome.result, engine::DeleteResult::kRefused);
+    EXPECT_NE(outcome.status.message().find("--keep-source"), std::string::npos)
+        << outcome.status.ToString();
+  }
+  engine::DeleteGate strict(*client_, {});
+  EXPECT_FALSE(strict.Refusal(verified).has_value());
+  EXPECT_TRUE(strict.Refusal(size_only).has_value());
+  auto outcomes = strict.DeleteBatch(bucket, {size_only});
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].result, engine::DeleteResult::kRefused);
+  EXPECT_TRUE(Exists(bucket, "verified"));
+  EXPECT_TRUE(Exists(bucket, "size-only"));
+}
+
 TEST_P(DeleteGateTest, AnObjectOverwrittenAfterVerificationIsNeverDeleted) {
   const std::string bucket = NewBucket("gate-changed");
   engine::DeleteGate gate(*client_, {});
