@@ -29,9 +29,10 @@ jobs="${S3M_JOBS:-$(nproc)}"
 generator=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 # The sanitizer trees build what the tests need, not the benchmarks.
-options=(-DS3M_SANITIZE="$sanitize")
+options=(-DS3M_SANITIZE="$sanitize" -DS3M_WERROR=ON)
 [[ "$sanitize" != OFF ]] && options+=(-DS3M_BUILD_BENCH=OFF)
-if [[ ! -f "$build_dir/CMakeCache.txt" ]]; then
-  cmake -S "$root" -B "$build_dir" "${generator[@]}" "${options[@]}" >/dev/null
-fi
+# Options are passed every time, so a tree configured earlier (or by hand)
+# still builds with -Werror here.
+[[ -f "$build_dir/CMakeCache.txt" ]] && generator=()
+cmake -S "$root" -B "$build_dir" "${generator[@]}" "${options[@]}" >/dev/null
 cmake --build "$build_dir" -j "$jobs"

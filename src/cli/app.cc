@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/context.h"
+#include "core/interrupt.h"
 #include "cli/ls_command.h"
 #include "cli/migrate_command.h"
 #include "cli/rescan_command.h"
@@ -30,6 +31,7 @@ extern "C" void OnInterrupt(int) {
   // consistent and the next run resumes.
   if (g_cancel_flag == nullptr) return;
   if (g_cancel_flag->exchange(true)) _exit(130);
+  InterruptWatch::Instance().NotifyFromSignalHandler();
   static const char kMessage[] =
       "\ns3migrate: stopping after the transfers in flight (Ctrl+C again to exit at once)\n";
   (void)!write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
@@ -107,6 +109,7 @@ int RunCli(int argc, char** argv) {
   // A closed pipe on stdout (`s3migrate migrate | head`) must not kill a
   // run mid-transfer: writes fail with EPIPE instead, and are ignored.
   std::signal(SIGPIPE, SIG_IGN);
+  InterruptWatch::Instance();  // created before a handler could need it
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
 

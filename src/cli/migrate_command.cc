@@ -2,9 +2,8 @@
 
 #include <unistd.h>
 
-#include <cerrno>
-
 #include <algorithm>
+#include <cerrno>
 #include <thread>
 
 #include <fmt/format.h>
@@ -12,6 +11,7 @@
 #include "cli/app.h"
 #include "cli/progress_display.h"
 #include "cli/state_commands.h"
+#include "core/interrupt.h"
 #include "engine/file_system.h"
 #include "engine/migrator.h"
 
@@ -94,9 +94,13 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   const ProgressDisplay::Mode mode =
       ProgressDisplay::ChooseMode(ctx.flags().no_progress, STDOUT_FILENO);
   ProgressDisplay display(STDOUT_FILENO, mode, Clock::Real(), settings.state_db);
-  opt.on_progress = [&display](const engine::ProgressSnapshot& snapshot) { display.Update(snapshot); };
+  // --no-progress: no redraws, so the engine has no reason to wake for them.
+  if (mode != ProgressDisplay::Mode::kOff) {
+    opt.on_progress = [&display](const engine::ProgressSnapshot& snapshot) { display.Update(snapshot); };
+  }
 
   engine::Migrator migrator(**state, **store, engine::PosixFileSystem::Default(), std::move(opt));
+  auto wake_on_interrupt = InterruptWatch::Instance().Subscribe([&migrator] { migrator.Wake(); });
   auto report = migrator.Run();
   if (!report.ok()) return FailCommand(report.status());
   display.Finish(*report);

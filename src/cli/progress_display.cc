@@ -214,11 +214,13 @@ std::string RenderFinalSummary(const engine::MigrationReport& r, std::string_vie
   }
 
   if (r.left_behind_count > 0) {
-    out += "\n" + Field("Left in S3:", Objects(r.left_behind_count));
+    out += '\n';
+    out += Field("Left in S3:", Objects(r.left_behind_count));
     out += SampleLines(r.left_behind, r.left_behind_count);
   }
   if (r.error_count > 0) {
-    out += "\n" + Field("Errors:", Objects(r.error_count));
+    out += '\n';
+    out += Field("Errors:", Objects(r.error_count));
     out += SampleLines(r.errors, r.error_count);
     out += "  Retry them:  s3migrate retry\n";
     out += fmt::format(
@@ -226,7 +228,8 @@ std::string RenderFinalSummary(const engine::MigrationReport& r, std::string_vie
         ShellWord(database));
   }
   if (r.waiting_for_space.files > 0) {
-    out += "\n" + Field("Waiting for disk space:", ObjectsAndBytes(r.waiting_for_space));
+    out += '\n';
+    out += Field("Waiting for disk space:", ObjectsAndBytes(r.waiting_for_space));
     out += SampleLines(r.waiting_for_space_sample, r.waiting_for_space.files);
     out += fmt::format("  The largest needs {}; {} free, {} kept free (min_free_space).\n",
                        FormatBytes(r.largest_waiting),
@@ -271,7 +274,7 @@ void ProgressDisplay::Finish(const engine::MigrationReport& report) {
   if (finished_) return;
   finished_ = true;
   const bool drew = lines_on_screen_ > 0;
-  WriteLocked((drew ? "\n" : "") + RenderFinalSummary(report, database_));
+  WriteLocked(fmt::format("{}{}", drew ? "\n" : "", RenderFinalSummary(report, database_)));
 }
 
 void ProgressDisplay::WriteLocked(std::string_view text) {

@@ -1,5 +1,7 @@
 #include "cli/state_commands.h"
 
+#include <fmt/format.h>
+
 #include "cli/format.h"
 
 namespace s3m::cli {
@@ -22,7 +24,8 @@ Result<std::unique_ptr<store::StateStore>> OpenStateForReading(const CommandCont
 }
 
 std::string ObjectUrl(const std::string& bucket, const std::string& key) {
-  return "s3://" + PrintableKey(bucket) + (key.empty() ? "" : "/" + PrintableKey(key));
+  return key.empty() ? fmt::format("s3://{}", PrintableKey(bucket))
+                     : fmt::format("s3://{}/{}", PrintableKey(bucket), PrintableKey(key));
 }
 
 int FailCommand(const Status& status) {

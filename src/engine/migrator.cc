@@ -48,6 +48,7 @@ constexpr auto kDeleteBatchWait = std::chrono::seconds(1);
 constexpr auto kRestoreGrace = std::chrono::minutes(2);
 // Free space is read at most this often.
 constexpr auto kDiskCheckInterval = std::chrono::seconds(1);
+constexpr auto kMaxSleep = std::chrono::minutes(5);
 // Samples of the final report.
 constexpr int kReportSample = 20;
 
@@ -84,6 +85,11 @@ std::string Now(Clock& clock) { return FormatIso8601(clock.Now(), Iso8601Precisi
 
 class Migrator::Impl {
  public:
+  // See Migrator::Wake.
+  void Wake() {
+    std::lock_guard lock(ev_mu_);
+    ev_cv_.notify_all();
+  }
   Impl(store::StateStore& state, s3::ObjectStore& s3, FileSystem& fs, MigrateOptions options)
       : state_(state),
         s3_(s3),
@@ -235,6 +241,7 @@ Migrator::Migrator(store::StateStore& state, s3::ObjectStore& store, FileSystem&
     : impl_(std::make_unique<Impl>(state, store, fs, std::move(options))) {}
 Migrator::~Migrator() = default;
 Result<MigrationReport> Migrator::Run() { return impl_->Run(); }
+void Migrator::Wake() { impl_->Wake(); }
 
 // ---------------------------------------------------------------------------
 
@@ -431,8 +438,9 @@ Status Migrator::Impl::TakeRestores() {
   const Mono now = clock_.MonotonicNow();
   const double interval_ns = 1e9 / std::max(1.0, opt_.restore_requests_per_second);
   auto capacity = [&] {
-    return static_cast<int64_t>(opt_.max_restores_in_flight) - restores_in_flight_ -
-           static_cast<int64_t>(restores_pending_requests_);
+    return RestoreCapacity(opt_.max_restores_in_flight,
+                           static_cast<int64_t>(restores_pending_requests_), restores_in_flight_,
+                           restores_ready_);
   };
   auto request = [&](WorkItem item) {
     // Requests are spaced by the rate limit: each takes the next slot.
@@ -980,7 +988,11 @@ bool Migrator::Impl::Finished() {
 
 Mono Migrator::Impl::NextWake() {
   const Mono now = clock_.MonotonicNow();
-  Mono wake = now + std::chrono::seconds(1);
+  // Nothing is polled: workers post events, Ctrl+C calls Wake(). Only timers
+  // wake the coordinator, so while only restores are pending it sleeps until
+  // the next check (or progress redraw); kMaxSleep is a safety net.
+  Mono wake = now + kMaxSleep;
+  if (!paused_reason_.empty()) wake = std::min(wake, last_disk_check_ + kDiskCheckInterval);
   if (opt_.on_progress) wake = std::min(wake, next_progress_);
   if (restores_in_flight_ > 0) wake = std::min(wake, next_poll_);
   if (delete_oldest_) wake = std::min(wake, *delete_oldest_ + kDeleteBatchWait);
@@ -1218,7 +1230,9 @@ Result<MigrationReport> Migrator::Impl::Run() {
     const Mono wake = stopping ? clock_.MonotonicNow() + std::chrono::milliseconds(50) : NextWake();
     const auto wait = wake - clock_.MonotonicNow();
     if (events_.empty() && wait > Clock::Duration::zero()) {
-      ev_cv_.wait_for(lock, wait);
+      // A cancel seen by the predicate cannot be missed: Wake() notifies
+      // under ev_mu_ after the flag is set.
+      ev_cv_.wait_for(lock, wait, [&] { return !events_.empty() || (cancelled() && !stopping); });
     }
   }
   // Threads end before the report reads the database.

@@ -84,6 +84,10 @@ class Migrator {
   // committed and consistent, and the run can be started again. Otherwise
   // the report says what happened (interrupted, objects in error, ...).
   Result<MigrationReport> Run();
+  // Wakes the coordinator now (e.g. from a thread that saw Ctrl+C): it
+  // otherwise sleeps until its next timer, which may be minutes away while
+  // only restores are pending. Thread-safe.
+  void Wake();
 
  private:
   class Impl;

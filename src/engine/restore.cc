@@ -1,5 +1,7 @@
 #include "engine/restore.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "store/file_state.h"
@@ -64,6 +66,11 @@ std::string_view RestoreTierName(s3::RestoreTier tier) {
     case s3::RestoreTier::kBulk: return "Bulk";
   }
   return "Standard";
+}
+
+int64_t RestoreCapacity(int64_t max_restores, int64_t requests_pending, int64_t restoring,
+                        int64_t restored_waiting) {
+  return std::max<int64_t>(0, max_restores - requests_pending - restoring - restored_waiting);
 }
 
 RestoreOutcome CheckRestore(s3::ObjectStore& store, const store::WorkItem& item, bool pin) {

@@ -46,6 +46,14 @@ struct RestoreOutcome {
 
 std::string_view RestoreTierName(s3::RestoreTier tier);
 
+// How many more restores may be requested now (never negative).
+// max_glacier_restores bounds every restore paid for and not yet downloaded:
+// requests on their way, restores running, and restored copies waiting for a
+// download slot — those expire, so a slow download stage must hold back new
+// restores rather than let paid ones lapse.
+int64_t RestoreCapacity(int64_t max_restores, int64_t requests_pending, int64_t restoring,
+                        int64_t restored_waiting);
+
 // RestoreObject for `item`, with the fallbacks AWS documents: Deep Archive
 // (and Intelligent-Tiering's Deep Archive Access) have no Expedited tier;
 // 503 GlacierExpeditedRetrievalNotAvailable means "ask again with Standard";

@@ -756,7 +756,17 @@ void AppendElement(std::string_view name, std::string_view text, std::string* ou
   *out += '>';
 }
 
-std::string QuotedEtag(std::string_view etag) { return "\"" + StripQuotes(etag) + "\""; }
+// Appended in place: GCC 12's -Wrestrict misfires at -O2/-O3 on
+// `"\"" + std::string + "\""` (GCC bug 105329), which broke Release builds.
+std::string QuotedEtag(std::string_view etag) {
+  const std::string bare = StripQuotes(etag);
+  std::string out;
+  out.reserve(bare.size() + 2);
+  out.push_back('"');
+  out += bare;
+  out.push_back('"');
+  return out;
+}
 
 std::string OpenRoot(std::string_view name) {
   return fmt::format("{}<{} xmlns=\"{}\">", kXmlDeclaration, name, kS3Namespace);

@@ -55,6 +55,11 @@ class S3migrateRun {
   std::string db() const { return tmp_.path() + "/state.db"; }
   // Extra lines for the config file (TOML), written before each run.
   void AddConfig(const std::string& line) { config_lines_.push_back(line); }
+  // Sets `key` (replacing a line that set it before: TOML refuses a key twice).
+  void SetConfig(const std::string& key, const std::string& value) {
+    std::erase_if(config_lines_, [&](const std::string& l) { return l.rfind(key + " =", 0) == 0; });
+    config_lines_.push_back(key + " = " + value);
+  }
   // Leave min_free_space out of the config (runs set it to 0 otherwise, so
   // that a nearly full build machine does not pause them).
   void UseDefaultMinFreeSpace() { default_min_free_space_ = true; }

@@ -6,9 +6,12 @@ namespace s3m::testing {
 
 void EmulatorMigrateTest::StartEmulator(const std::vector<std::string>& extra_flags) {
   emu_.reset();  // stops the previous one
-  std::vector<std::string> flags = {"--restore-delay", "Expedited=1,Standard=2,Bulk=3",
-                                    "--seconds-per-day", "30", "--no-fsync",
-                                    "--min-part-size", "1048576"};
+  std::vector<std::string> flags = {"--seconds-per-day", "30", "--no-fsync", "--min-part-size",
+                                    "1048576"};
+  // The test's own --restore-delay, if it gives one, replaces the default.
+  if (std::find(extra_flags.begin(), extra_flags.end(), "--restore-delay") == extra_flags.end()) {
+    flags.insert(flags.end(), {"--restore-delay", "Expedited=1,Standard=2,Bulk=3"});
+  }
   flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
   emu_ = S3emuProcess::Start(emu_dir_.path(), flags);
   ASSERT_NE(emu_, nullptr);

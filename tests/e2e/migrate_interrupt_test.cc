@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "emulator_fixture.h"
@@ -141,6 +143,66 @@ TEST_F(MigrateInterruptTest, SecondMigrateOnTheSameDatabaseIsRefused) {
   ExpectAllRowsIn("deleted");
   ExpectLocalCopies("busy");
   EXPECT_TRUE(RemainingKeys("busy").empty());
+}
+
+// Voluntary context switches of the process's main thread (the
+// coordinator): each time it went to sleep.
+int64_t MainThreadSleeps(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stoll(line.substr(24));
+  }
+  return -1;
+}
+
+// True once `pid` has exited (a zombie until RunProcess reaps it).
+bool Exited(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const size_t paren = line.rfind(')');
+  return paren == std::string::npos || line.substr(paren + 2, 1) == "Z";
+}
+
+// Issue 15: while only restores are pending, the coordinator sleeps until
+// the next check instead of waking every second, and Ctrl+C still stops the
+// run at once (a pipe from the signal handler wakes it).
+TEST_F(MigrateInterruptTest, SleepsWhileOnlyRestoresArePendingAndStillStopsAtOnce) {
+  StartEmulator({"--restore-delay", "Expedited=600,Standard=600,Bulk=600"});
+  run_->SetConfig("restore_poll_interval", "60");
+  CreateBucket("cold");
+  Put("cold", "g", TestBytes(1000, 1), "GLACIER");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  int64_t sleeps_over_4s = -1;
+  std::chrono::steady_clock::duration stop_latency{};
+  ProcessResult r = run_->Run({"migrate"}, [&](pid_t pid) {
+    // Wait until the restore was requested: only it is pending then.
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(PathExists(run_->db()) &&
+             SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state IN "
+                                "('glacier_restore_requested', 'glacier_restoring')") == 1)) {
+      std::this_thread::sleep_for(20ms);
+    }
+    std::this_thread::sleep_for(1s);
+    const int64_t before = MainThreadSleeps(pid);
+    std::this_thread::sleep_for(4s);
+    sleeps_over_4s = MainThreadSleeps(pid) - before;
+    const auto sent = std::chrono::steady_clock::now();
+    ::kill(pid, SIGINT);
+    while (!Exited(pid) && std::chrono::steady_clock::now() - sent < 10s) {
+      std::this_thread::sleep_for(5ms);
+    }
+    stop_latency = std::chrono::steady_clock::now() - sent;
+  });
+  EXPECT_EQ(r.exit_code, 130) << Describe(r);
+  EXPECT_GE(sleeps_over_4s, 0);
+  EXPECT_LE(sleeps_over_4s, 2) << "the coordinator woke up while nothing was due";
+  EXPECT_LT(stop_latency, 3s);
+  EXPECT_EQ(SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'glacier_restoring' OR "
+                               "state = 'glacier_restore_requested'"),
+            1);
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ namespace {
 using std::chrono::system_clock;
 namespace fs = std::filesystem;
 
-const fs::path kSigV4Data = fs::path(S3M_SHARED_TESTDATA) / "sigv4";
+// Vendored with its licence: tests/testdata/sigv4/README.md says from where.
+const fs::path kSigV4Data = fs::path(S3M_TESTDATA) / "sigv4";
 
 // Raw bytes, nothing stripped: most suite files have no trailing newline and
 // the expected values depend on every byte.
