@@ -96,8 +96,18 @@ s3::HeadObjectRequest ObjectDownload::PinnedHead() const {
 }
 
 template <typename Fn>
-auto ObjectDownload::Retried(Fn&& fn) -> decltype(fn(0)) {
-  return RetryCall(backoff_, clock_, std::forward<Fn>(fn), settings_.cancelled);
+auto ObjectDownload::Retried(const uint64_t& delivered, Fn&& fn) -> decltype(fn(0)) {
+  std::atomic<bool> stop{false};
+  return RetryCall(
+      backoff_, clock_,
+      [&](int n) {
+        const uint64_t before = delivered;
+        auto outcome = fn(n);
+        const bool cancelled = settings_.cancelled != nullptr && settings_.cancelled->load();
+        if (!retry_detail::StatusOf(outcome).ok() && (cancelled || delivered == before)) stop = true;
+        return outcome;
+      },
+      &stop);
 }
 
 ObjectFacts ObjectDownload::FactsFrom(const s3::ObjectMetadata& meta) const {
@@ -274,6 +284,7 @@ DownloadOutcome ObjectDownload::RunWhole() {
   const uint64_t size = static_cast<uint64_t>(item_.size);
   std::optional<ObjectVerifier::RangeFeed> feed;
   uint64_t position = 0;
+  uint64_t delivered = 0;  // bytes received over all attempts (Retried's progress)
   bool deferred = false;  // per-part plan: verified after the layout is known
   ObjectFacts facts;
 
@@ -309,11 +320,12 @@ DownloadOutcome ObjectDownload::RunWhole() {
     S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
     if (feed) feed->Update(data, n);
     position += n;
+    delivered += n;
     bytes_received_.fetch_add(n, std::memory_order_relaxed);
     if (settings_.bytes_counter) settings_.bytes_counter->fetch_add(n, std::memory_order_relaxed);
     return Status::Ok();
   };
-  auto got = Retried([&](int) -> Result<s3::ObjectMetadata> {
+  auto got = Retried(delivered, [&](int) -> Result<s3::ObjectMetadata> {
     auto r = store_.GetObject(req, sink);
     if (r.ok() && position != size) {
       return Status::Error(ErrorKind::kTransient,
@@ -456,7 +468,7 @@ void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced
   // A body that breaks off is resumed from the byte it reached: the feed
   // keeps its place, nothing is written or hashed twice.
   bool another_failed = false;
-  auto got = Retried([&](int) -> Result<s3::ObjectMetadata> {
+  auto got = Retried(position, [&](int) -> Result<s3::ObjectMetadata> {
     {
       std::lock_guard lock(mu_);
       another_failed = !failure_.ok();

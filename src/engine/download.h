@@ -53,8 +53,9 @@ struct DownloadSettings {
   uint64_t chunk_size = 8ull << 20;
   // verification_method = "md5": re-read the finished file and check it again.
   bool reread_after_download = false;
-  // Retries of one range whose body broke off midway (resumed from the byte
-  // reached) and of a HEAD; whole-object retries are the engine's.
+  // Retries of a body that broke off midway (resumed from the byte reached),
+  // only while attempts make progress; failures before any byte are the S3
+  // client's to retry, whole-object retries the engine's (failure_policy.h).
   RetryPolicy range_retry{};
   Clock* clock = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
@@ -159,8 +160,13 @@ class ObjectDownload {
   // HEAD partNumber=1 for the part layout of a multipart ETag: uniform parts
   // of part 1's size. Empty when the server will not say.
   std::vector<uint64_t> PartLayout(const s3::ObjectMetadata& head, int part_count);
+  // The retry layer for a body that breaks off midway. The S3 client has
+  // already retried every failure before the first byte (its budget) and
+  // cannot take back bytes it handed on, so an attempt here is retried only
+  // when it made progress (`delivered` grew): one failure never costs the
+  // client's budget times this one.
   template <typename Fn>
-  auto Retried(Fn&& fn) -> decltype(fn(0));
+  auto Retried(const uint64_t& delivered, Fn&& fn) -> decltype(fn(0));
 
   s3::ObjectStore& store_;
   FileSystem& fs_;

@@ -153,7 +153,8 @@ S3Client::S3Client(S3ClientOptions options, Endpoint endpoint)
     : options_(std::move(options)),
       endpoint_(std::move(endpoint)),
       clock_(options_.clock ? options_.clock : &Clock::Real()),
-      backoff_(options_.retry, options_.random ? options_.random : DefaultUniformRandom()) {}
+      backoff_(options_.retry, options_.random ? options_.random : DefaultUniformRandom()),
+      pacer_(*clock_) {}
 
 bool S3Client::UsePathStyle(const std::string& bucket) const {
   if (bucket.empty()) return true;
@@ -328,7 +329,13 @@ Result<HttpResponse> S3Client::Send(const Request& request, const BodySink* sink
           S3M_LOG_DEBUG("{} s3://{}/{}: retry {}", request.operation, request.bucket, request.key,
                         attempt);
         }
+        pacer_.Acquire(options_.cancelled);
         auto r = SendOnce(request, sink ? &counting : nullptr);
+        if (r.ok()) {
+          pacer_.OnSuccess();
+        } else if (r.status().kind() == ErrorKind::kThrottled) {
+          pacer_.OnThrottled();  // slows every worker's next requests, not only this one's
+        }
         const bool interrupted = options_.cancelled != nullptr && options_.cancelled->load();
         if (!r.ok() && (delivered > 0 || interrupted)) stop = true;
         return r;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/clock.h"
+#include "core/pacer.h"
 #include "core/retry.h"
 #include "s3/credentials.h"
 #include "s3/http.h"
@@ -117,6 +118,8 @@ class S3Client final : public ObjectStore {
   Endpoint endpoint_;
   Clock* clock_;
   Backoff backoff_;
+  // Shared by every thread using this client: one endpoint, one pace.
+  Pacer pacer_;
 
   std::mutex region_mu_;
   // Guarded by region_mu_:

@@ -123,6 +123,9 @@ class FakeS3 {
       }
       res.set_content("finally", "application/octet-stream");
     });
+    server_.Get("/plain/k", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("plain", "application/octet-stream");
+    });
     server_.Get("/denied/k", [](const httplib::Request&, httplib::Response& res) {
       res.status = 403;
       res.set_header("x-amz-request-id", "REQ-403");
@@ -208,6 +211,28 @@ TEST(S3ClientTest, RetriesThrottlingWithBackoffThenSucceeds) {
   EXPECT_EQ(*body, "finally");
   // Throttled base 1 s, random fixed at 0.5: 0.5 s + 1 s.
   EXPECT_EQ(clock.TotalSlept(), std::chrono::milliseconds(1500));
+}
+
+// Issue 15: a SlowDown paces every request of the client (rclone's pacer),
+// not only the throttled one's retries: requests sent at once after it are
+// spaced out, and the pace decays back to none with successes.
+TEST(S3ClientTest, ThrottlingSlowsEveryRequestOfTheClient) {
+  FakeS3 s3;
+  s3.flaky_failures_left = 2;
+  FakeClock clock;
+  auto client = MakeClient(s3.endpoint(), false, &clock);
+  ASSERT_TRUE(GetBody(*client, "flaky").ok());
+  const auto after_retries = clock.TotalSlept();
+  EXPECT_EQ(after_retries, std::chrono::milliseconds(1500));
+  // Three requests back to back on the fake clock: the second and third wait
+  // for their slots.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(GetBody(*client, "plain").ok());
+  EXPECT_GT(clock.TotalSlept(), after_retries);
+  // Without throttling, nothing waits: many successes decay the pace to 0.
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(GetBody(*client, "plain").ok());
+  const auto settled = clock.TotalSlept();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(GetBody(*client, "plain").ok());
+  EXPECT_EQ(clock.TotalSlept(), settled);
 }
 
 TEST(S3ClientTest, GivesUpOnPersistentThrottlingWithContext) {
