@@ -3,6 +3,8 @@
 #   1. the regular build: unit tests and integration tests against real
 #      s3rver and OpenStack Swift (s3api) servers started for this run;
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Between 1 and 2, the unit tests run once more with the repository's parent
+# folder emptied (scripts/check-standalone.sh).
 # Ends with one line "N passed, N failed" over both runs; exits non-zero if
 # anything failed. `S3M_SKIP_SANITIZE=1` skips step 2 for a quick local run.
 set -euo pipefail
@@ -30,6 +32,16 @@ run_suite() {
 failed=0
 "$root/scripts/build.sh" "$root/build"
 run_suite "$root/build" regular || failed=1
+
+# The unit tests again, with nothing beside the repository (issue 16): a test
+# reading a file outside the clone fails here even on a machine that has one.
+echo "=== standalone: unit tests with the repository's neighbours hidden ==="
+"$root/scripts/check-standalone.sh" "$root/build" >"$logs/standalone.out" 2>&1 || {
+  cat "$logs/standalone.out"
+  echo "test.sh: the unit tests need something outside the repository" >&2
+  failed=1
+}
+tail -n 3 "$logs/standalone.out"
 
 if [[ "${S3M_SKIP_SANITIZE:-0}" != 1 ]]; then
   "$root/scripts/build.sh" "$root/build-asan" --sanitize
