@@ -9,6 +9,8 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "core/text.h"
+
 namespace s3m::cli {
 
 namespace {
@@ -69,7 +71,7 @@ std::optional<uint64_t> ParseByteSize(std::string_view text) {
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
   std::string unit(text.substr(i));
   std::transform(unit.begin(), unit.end(), unit.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                 [](char c) { return AsciiToLower(c); });
   uint64_t multiplier = 0;
   if (unit.empty() || unit == "b") multiplier = 1;
   else if (unit == "k" || unit == "kib") multiplier = 1ull << 10;

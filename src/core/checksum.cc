@@ -7,6 +7,8 @@
 #include <cctype>
 #include <limits>
 
+#include "core/text.h"
+
 namespace s3m {
 
 std::optional<ChecksumAlgorithm> ParseChecksumAlgorithm(std::string_view name) {
@@ -35,7 +37,7 @@ std::string_view ChecksumAlgorithmName(ChecksumAlgorithm algorithm) {
 std::string ChecksumHeaderName(ChecksumAlgorithm algorithm) {
   std::string name(ChecksumAlgorithmName(algorithm));
   std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                 [](char c) { return AsciiToLower(c); });
   return "x-amz-checksum-" + name;
 }
 

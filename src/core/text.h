@@ -3,6 +3,7 @@
 // friends depend on the C locale, so they are not used for it.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace s3m {
@@ -17,6 +18,12 @@ inline std::string_view TrimAsciiSpace(std::string_view s) {
   while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
   while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
   return s;
+}
+
+inline std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = AsciiToLower(c);
+  return out;
 }
 
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

@@ -14,6 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "core/unique_fd.h"
+
 namespace s3m::engine {
 
 ErrorContext PathContext(std::string_view operation, std::string path, int sys_errno) {
@@ -122,31 +124,6 @@ FileInfo InfoFromStat(const struct ::stat& st) {
   info.device = static_cast<uint64_t>(st.st_dev);
   return info;
 }
-
-// Owns one file descriptor; closes it on destruction, ignoring errors.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&&) = delete;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-
-  int get() const { return fd_; }
-  // Closes and reports the error. close() is never retried: on Linux the fd
-  // is released even when close fails with EINTR.
-  int Close() {
-    if (fd_ < 0) return 0;
-    const int rc = ::close(std::exchange(fd_, -1));
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 class PosixFile final : public File {
  public:

@@ -18,6 +18,7 @@
 #include "core/retry.h"
 #include "core/time_format.h"
 #include "engine/atomic_file.h"
+#include "engine/delete_scheduler.h"
 #include "engine/disk_space.h"
 #include "engine/failure_policy.h"
 #include "engine/download.h"
@@ -40,10 +41,6 @@ using Mono = Clock::MonoTime;
 
 // How many rows one keyset page reads.
 constexpr int kPageRows = 500;
-// DeleteObjects takes at most 1000 keys.
-constexpr size_t kDeleteBatch = 1000;
-// How long a partial DeleteObjects batch may wait for more keys.
-constexpr auto kDeleteBatchWait = std::chrono::seconds(1);
 // A restore asked for this recently may not show in HeadObject yet.
 constexpr auto kRestoreGrace = std::chrono::minutes(2);
 // Free space is read at most this often.
@@ -195,9 +192,7 @@ class Migrator::Impl {
   std::deque<WorkItem> ready_;         // to download next, before the cursor's rows
   std::deque<WorkItem> restore_ready_; // to request a restore for, before the cursor's rows
   std::vector<Delayed> delayed_;
-  std::map<std::string, std::vector<DeleteRequest>> delete_pending_;  // bucket -> batch
-  size_t delete_batches_in_flight_ = 0;
-  std::optional<Mono> delete_oldest_;  // when the oldest pending delete request came
+  DeleteScheduler delete_queue_;  // verified objects on their way to the gate
   // Keyset cursors; *_done_ once a pass reached the end.
   int64_t resume_cursor_ = 0, download_cursor_ = 0, restore_cursor_ = 0, verified_cursor_ = 0;
   bool resume_done_ = false, download_done_ = false, restore_done_ = false, verified_done_ = false;
@@ -224,7 +219,6 @@ class Migrator::Impl {
   std::vector<std::unique_ptr<ObjectDownload>> to_submit_;  // started after the commit
   size_t restores_pending_requests_ = 0;
   std::unordered_map<int64_t, int64_t> delete_attempts_;
-  std::vector<std::pair<Mono, DeleteRequest>> delete_retry_;
   int disk_full_failures_ = 0;  // in a row; statvfs may not see quotas
 
   // Report figures.
@@ -527,9 +521,7 @@ Status Migrator::Impl::TakeDeletes() {
   // Rows verified by earlier runs (or by this one, before a restart of the
   // walk): one pass. Rows verified during this run are added as their
   // outcome is committed.
-  size_t pending = 0;
-  for (const auto& [bucket, batch] : delete_pending_) pending += batch.size();
-  while (!verified_done_ && pending < 4 * kDeleteBatch && delete_batches_in_flight_ < 4) {
+  while (!verified_done_ && delete_queue_.WantsMore()) {
     S3M_ASSIGN_OR_RETURN(auto page, db_.Next(WorkQueue::kVerified, verified_cursor_, kPageRows));
     if (page.size() < static_cast<size_t>(kPageRows)) verified_done_ = true;
     for (WorkItem& item : page) {
@@ -538,30 +530,20 @@ Status Migrator::Impl::TakeDeletes() {
       DeleteRequest request = DeleteRequestFor(item, item.verified_by.value_or("") == "size-only");
       if (gate_.Refusal(request)) continue;  // left behind, reported
       busy_.insert(item.id);
-      delete_pending_[item.bucket].push_back(std::move(request));
-      ++pending;
+      delete_queue_.Add(std::move(request), clock_.MonotonicNow());
     }
   }
   return Status::Ok();
 }
 
 void Migrator::Impl::FlushDeletes(bool all) {
-  for (auto it = delete_pending_.begin(); it != delete_pending_.end();) {
-    std::vector<DeleteRequest>& pending = it->second;
-    while (!pending.empty() && (pending.size() >= kDeleteBatch || all)) {
-      const size_t n = std::min(kDeleteBatch, pending.size());
-      std::vector<DeleteRequest> batch(std::make_move_iterator(pending.begin()),
-                                       std::make_move_iterator(pending.begin() + static_cast<long>(n)));
-      pending.erase(pending.begin(), pending.begin() + static_cast<long>(n));
-      ++delete_batches_in_flight_;
-      deletes_->Submit([this, bucket = it->first, batch = std::move(batch)] {
-        DeleteEvent ev;
-        ev.outcomes = gate_.DeleteBatch(bucket, batch);
-        ev.requests = batch;
-        Post(std::move(ev));
-      });
-    }
-    it = pending.empty() ? delete_pending_.erase(it) : std::next(it);
+  for (DeleteBatch& batch : delete_queue_.TakeBatches(clock_.MonotonicNow(), all)) {
+    deletes_->Submit([this, batch = std::move(batch)] {
+      DeleteEvent ev;
+      ev.outcomes = gate_.DeleteBatch(batch.bucket, batch.requests);
+      ev.requests = batch.requests;
+      Post(std::move(ev));
+    });
   }
 }
 
@@ -705,7 +687,7 @@ Status Migrator::Impl::OnDownload(DownloadOutcome& out) {
         // Handed to the delete runner only after this transaction commits
         // (FlushDeletes runs after CommitBatch).
         busy_.insert(item.id);
-        delete_pending_[item.bucket].push_back(std::move(request));
+        delete_queue_.Add(std::move(request), clock_.MonotonicNow());
       }
       return Status::Ok();
     }
@@ -870,7 +852,7 @@ Status Migrator::Impl::OnRestore(RestoreEvent& ev) {
 }
 
 Status Migrator::Impl::OnDelete(DeleteEvent& ev) {
-  --delete_batches_in_flight_;
+  delete_queue_.BatchDone();
   for (size_t i = 0; i < ev.outcomes.size() && i < ev.requests.size(); ++i) {
     const DeleteOutcome& out = ev.outcomes[i];
     const DeleteRequest& req = ev.requests[i];
@@ -924,10 +906,10 @@ Status Migrator::Impl::OnDelete(DeleteEvent& ev) {
           S3M_RETURN_IF_ERROR(db_.Apply(change).status());
           delete_attempts_.erase(req.id);
         } else {
-          delete_retry_.push_back(
-              {clock_.MonotonicNow() + backoff_.DelayFor(static_cast<int>(attempts - 1),
-                                                         out.status.kind()),
-               req});
+          busy_.insert(req.id);  // until the retry's outcome
+          delete_queue_.RetryAt(req, clock_.MonotonicNow() +
+                                         backoff_.DelayFor(static_cast<int>(attempts - 1),
+                                                           out.status.kind()));
         }
         break;
       }
@@ -960,8 +942,8 @@ Status Migrator::Impl::ApplyEvents(std::vector<Event>& events) {
 // ---------------------------------------------------------------------------
 
 bool Migrator::Impl::Finished() {
-  if (!paused_reason_.empty() && downloading_.empty() && delete_batches_in_flight_ == 0 &&
-      delete_pending_.empty() && fatal_.ok()) {
+  if (!paused_reason_.empty() && downloading_.empty() && delete_queue_.in_flight() == 0 &&
+      delete_queue_.pending() == 0 && fatal_.ok()) {
     // Nothing in flight will free space (deletes free S3, not the disk).
     ErrorContext ctx;
     ctx.operation = "download";
@@ -981,8 +963,7 @@ bool Migrator::Impl::Finished() {
                              (opt_.dry_run || (restore_done_ && restores_in_flight_ == 0 &&
                                                restores_ready_ == 0));
   const bool deletes_idle = gate_.RefusesEverything() ||
-                            (verified_done_ && delete_pending_.empty() &&
-                             delete_batches_in_flight_ == 0 && delete_retry_.empty());
+                            (verified_done_ && delete_queue_.Idle());
   return downloads_idle && restores_idle && deletes_idle;
 }
 
@@ -995,7 +976,7 @@ Mono Migrator::Impl::NextWake() {
   if (!paused_reason_.empty()) wake = std::min(wake, last_disk_check_ + kDiskCheckInterval);
   if (opt_.on_progress) wake = std::min(wake, next_progress_);
   if (restores_in_flight_ > 0) wake = std::min(wake, next_poll_);
-  if (delete_oldest_) wake = std::min(wake, *delete_oldest_ + kDeleteBatchWait);
+  if (auto deletes = delete_queue_.NextWake()) wake = std::min(wake, *deletes);
   for (const Delayed& d : delayed_) wake = std::min(wake, d.at);
   return std::max(wake, now);
 }
@@ -1132,17 +1113,6 @@ Result<MigrationReport> Migrator::Impl::Run() {
     Status pass = db_.BeginBatch();
     if (pass.ok()) pass = ApplyEvents(events);
     if (pass.ok() && !stopping && fatal_.ok()) {
-      // Delete retries whose time came.
-      const Mono now = clock_.MonotonicNow();
-      for (auto it = delete_retry_.begin(); it != delete_retry_.end();) {
-        if (it->first <= now) {
-          busy_.insert(it->second.id);
-          delete_pending_[it->second.bucket].push_back(it->second);
-          it = delete_retry_.erase(it);
-        } else {
-          ++it;
-        }
-      }
       pass = TakeDownloads();
       if (pass.ok()) pass = TakeRestores();
       if (pass.ok()) pass = TakePolls();
@@ -1169,7 +1139,7 @@ Result<MigrationReport> Migrator::Impl::Run() {
       stop_ = true;
       for (auto& d : to_submit_) downloading_.erase(d->item().id);
       to_submit_.clear();
-      delete_pending_.clear();
+      delete_queue_.Clear();
       break;
     }
     // Committed: now the new work may start.
@@ -1179,16 +1149,7 @@ Result<MigrationReport> Migrator::Impl::Run() {
       // Full batches go at once; a partial one when nothing more is coming
       // soon, or when its oldest request has waited long enough: S3 bills
       // DeleteObjects per request, 1,000 keys or 1.
-      const bool walk_done = verified_done_ && downloading_.empty();
-      const Mono now = clock_.MonotonicNow();
-      if (delete_pending_.empty()) {
-        delete_oldest_.reset();
-      } else if (!delete_oldest_) {
-        delete_oldest_ = now;
-      }
-      const bool waited = delete_oldest_ && now - *delete_oldest_ >= kDeleteBatchWait;
-      FlushDeletes(/*all=*/walk_done || waited);
-      if (delete_pending_.empty()) delete_oldest_.reset();
+      FlushDeletes(/*all=*/verified_done_ && downloading_.empty());
     }
     ReportProgress(false);
 

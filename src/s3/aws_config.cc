@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace s3m::s3 {
 
 namespace {
@@ -22,21 +24,6 @@ constexpr std::string_view kBlanks = " \t\r\f\v";
 // /dev/zero from eating memory.
 constexpr size_t kMaxIniFileBytes = 16 * 1024 * 1024;
 
-std::string_view Trim(std::string_view s) {
-  const size_t first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  const size_t last = s.find_last_not_of(kBlanks);
-  return s.substr(first, last - first + 1);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool IsBlank(char c) { return kBlanks.find(c) != std::string_view::npos; }
 
 std::optional<std::string> NonEmpty(const EnvLookup& env, std::string_view name) {
@@ -45,7 +32,7 @@ std::optional<std::string> NonEmpty(const EnvLookup& env, std::string_view name)
   return v;
 }
 
-bool IsTrue(std::string_view v) { return Lower(Trim(v)) == "true"; }
+bool IsTrue(std::string_view v) { return AsciiLower(TrimAsciiSpace(v)) == "true"; }
 
 // One open file descriptor, closed on destruction.
 class ScopedFd {
@@ -90,7 +77,7 @@ class IniParser {
   // Errors returned here carry only a description; Parse() adds file and line.
   // None of them may quote the line.
   Status ParseLine(std::string_view raw) {
-    const std::string_view line = Trim(raw);
+    const std::string_view line = TrimAsciiSpace(raw);
     if (line.empty() || line[0] == '#' || line[0] == ';') return Status::Ok();
 
     const bool indented = IsBlank(raw[0]);
@@ -102,9 +89,9 @@ class IniParser {
     }
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) return Bad("expected 'key = value' or a [section] header");
-    const std::string key = Lower(Trim(line.substr(0, eq)));
+    const std::string key = AsciiLower(TrimAsciiSpace(line.substr(0, eq)));
     if (key.empty()) return Bad("a line with '=' but no key before it");
-    const std::string_view value = Trim(line.substr(eq + 1));
+    const std::string_view value = TrimAsciiSpace(line.substr(eq + 1));
     section_->values[key] = std::string(value);
     property_ = key;
     sub_section_ = value.empty();
@@ -117,9 +104,9 @@ class IniParser {
       if (eq == std::string_view::npos) {
         return Bad("expected 'key = value' inside an indented sub-section");
       }
-      const std::string key = Lower(Trim(line.substr(0, eq)));
+      const std::string key = AsciiLower(TrimAsciiSpace(line.substr(0, eq)));
       if (key.empty()) return Bad("a line with '=' but no key before it");
-      section_->values[property_ + "." + key] = std::string(Trim(line.substr(eq + 1)));
+      section_->values[property_ + "." + key] = std::string(TrimAsciiSpace(line.substr(eq + 1)));
       return Status::Ok();
     }
     std::string& value = section_->values[property_];
@@ -133,7 +120,7 @@ class IniParser {
     if (close == std::string_view::npos) return Bad("a section header without its closing ']'");
     // Text after the ']' is ignored, as the AWS CLI's configparser does
     // ("[profile x]  # comment").
-    const std::string_view name = Trim(line.substr(1, close - 1));
+    const std::string_view name = TrimAsciiSpace(line.substr(1, close - 1));
     if (name.empty()) return Bad("an empty section header '[]'");
     property_.clear();
     sub_section_ = false;
@@ -149,7 +136,7 @@ class IniParser {
     constexpr std::string_view kProfile = "profile";
     if (name.size() > kProfile.size() && name.substr(0, kProfile.size()) == kProfile &&
         IsBlank(name[kProfile.size()])) {
-      section_ = &file_.profiles[std::string(Trim(name.substr(kProfile.size())))];
+      section_ = &file_.profiles[std::string(TrimAsciiSpace(name.substr(kProfile.size())))];
       return Status::Ok();
     }
     // "[services x]", "[sso-session y]", and anything the AWS CLI ignores.
@@ -406,7 +393,7 @@ Result<AwsSettings> ResolveAwsSettings(const AwsSettingsOverrides& flags, const 
     out.path_style = true;
     out.path_style_source = "--path-style";
   } else if (auto style = from_profile("s3.addressing_style")) {
-    const std::string s = Lower(*style);
+    const std::string s = AsciiLower(*style);
     if (s != "path" && s != "virtual" && s != "auto") {
       ErrorContext ctx;
       ctx.path = out.config_file;

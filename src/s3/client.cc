@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
 #include "core/checksum.h"
 #include "core/hash.h"
 #include "core/logging.h"
@@ -115,7 +116,7 @@ Result<std::unique_ptr<S3Client>> S3Client::Create(S3ClientOptions options) {
     }
     ep.scheme = std::string(url.substr(0, scheme_end));
     std::transform(ep.scheme.begin(), ep.scheme.end(), ep.scheme.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                   [](char c) { return AsciiToLower(c); });
     if (ep.scheme != "http" && ep.scheme != "https") {
       return Status::Error(ErrorKind::kInvalidArgument,
                            fmt::format("endpoint URL \"{}\": only http and https are supported",

@@ -22,6 +22,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+#include "core/unique_fd.h"
 #include "core/time_format.h"
 #include "core/logging.h"
 #include "s3/uri.h"
@@ -34,28 +36,12 @@ namespace {
 
 using SysTime = std::chrono::system_clock::time_point;
 
-constexpr std::string_view kBlanks = " \t\r\n\f\v";
 constexpr size_t kMetadataBodyCap = 64 * 1024;
 constexpr size_t kStderrKeep = 8 * 1024;    // bytes of a process's stderr kept in memory
 constexpr size_t kStderrShown = 1024;       // ... and shown in an error message
 constexpr std::string_view kEcsHost = "http://169.254.170.2";
 constexpr std::string_view kImdsDefaultEndpoint = "http://169.254.169.254";
 constexpr std::string_view kImdsTokenTtlSeconds = "21600";
-
-std::string_view Trim(std::string_view s) {
-  const size_t first = s.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  const size_t last = s.find_last_not_of(kBlanks);
-  return s.substr(first, last - first + 1);
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::optional<std::string> NonEmptyEnv(const EnvLookup& env, std::string_view name) {
   std::optional<std::string> v = env(name);
@@ -86,7 +72,7 @@ Status AuthError(std::string message) {
 // Text a process wrote to stderr, made fit for one line of an error message:
 // trimmed, control characters replaced, capped.
 std::string SanitizeForMessage(std::string_view text, size_t cap) {
-  text = Trim(text);
+  text = TrimAsciiSpace(text);
   std::string out;
   for (char c : text.substr(0, cap)) {
     const auto u = static_cast<unsigned char>(c);
@@ -98,29 +84,6 @@ std::string SanitizeForMessage(std::string_view text, size_t cap) {
 
 // ---------------------------------------------------------------------------
 // credential_process: one child process, RAII-owned.
-
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { Reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  int get() const { return fd_; }
-  void Reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Both ends of a pipe, close-on-exec so that concurrently spawned children
 // never inherit them (the child gets its copy through dup2, which clears it).
@@ -418,15 +381,15 @@ Result<HttpResponse> SendWithRetry(HttpTransport& transport, const HttpRequest& 
 std::string UrlHost(std::string_view url, std::string* scheme) {
   const size_t sep = url.find("://");
   if (sep == std::string_view::npos) return {};
-  *scheme = Lower(url.substr(0, sep));
+  *scheme = AsciiLower(url.substr(0, sep));
   std::string_view rest = url.substr(sep + 3);
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (const size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
   if (!rest.empty() && rest[0] == '[') {
     const size_t close = rest.find(']');
-    return close == std::string_view::npos ? std::string() : Lower(rest.substr(1, close - 1));
+    return close == std::string_view::npos ? std::string() : AsciiLower(rest.substr(1, close - 1));
   }
-  return Lower(rest.substr(0, rest.find(':')));
+  return AsciiLower(rest.substr(0, rest.find(':')));
 }
 
 // AWS SDK rule: a full URI over plain http may only point at the container
@@ -679,7 +642,7 @@ class ContainerSource final : public Source {
         return AuthError(fmt::format("{}: {} is too large for a token", what, path));
       }
     }
-    return std::string(Trim(text));
+    return std::string(TrimAsciiSpace(text));
   }
 };
 
@@ -688,7 +651,7 @@ class InstanceMetadataSource final : public Source {
   std::string Describe(const ChainInputs&) const override { return "EC2 instance metadata"; }
   SourceOutcome Fetch(const ChainInputs& in) override {
     const EnvLookup& env = *in.env;
-    if (auto disabled = env("AWS_EC2_METADATA_DISABLED"); disabled && Lower(Trim(*disabled)) == "true") {
+    if (auto disabled = env("AWS_EC2_METADATA_DISABLED"); disabled && AsciiLower(TrimAsciiSpace(*disabled)) == "true") {
       return SourceOutcome::Skip("disabled by AWS_EC2_METADATA_DISABLED");
     }
     std::string base(kImdsDefaultEndpoint);
@@ -719,7 +682,7 @@ class InstanceMetadataSource final : public Source {
       return SourceOutcome::Skip(fmt::format(
           "IMDSv2 token request answered HTTP {} (IMDSv1 is not used)", token_resp->status));
     }
-    const std::string token(Trim(token_resp->body));
+    const std::string token(TrimAsciiSpace(token_resp->body));
     if (token.empty()) return SourceOutcome::Skip("IMDSv2 token request returned no token");
 
     const std::string what = "EC2 instance metadata";
@@ -739,8 +702,8 @@ class InstanceMetadataSource final : public Source {
           fmt::format("{}: listing the instance role answered HTTP {}", what, role_resp->status)));
     }
     // Sample reply: "my-instance-role\n" (one role per instance profile).
-    const std::string_view listing = Trim(role_resp->body);
-    const std::string role(Trim(listing.substr(0, listing.find('\n'))));
+    const std::string_view listing = TrimAsciiSpace(role_resp->body);
+    const std::string role(TrimAsciiSpace(listing.substr(0, listing.find('\n'))));
     if (role.empty()) return SourceOutcome::Skip("no IAM role is attached to this instance");
 
     const std::string role_what = fmt::format("{} (role {})", what, role);

@@ -19,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 #include "s3/errors.h"
 #include "s3/http.h"
 
@@ -59,15 +61,6 @@ void GlobalInitOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // Per-exchange state the callbacks write into. Lives on Send()'s stack.
 struct Exchange {
   const BodySink* sink = nullptr;
@@ -98,10 +91,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) return bytes;  // the blank line ending the block
-  std::string name(Trim(line.substr(0, colon)));
+  std::string name(TrimAsciiSpace(line.substr(0, colon)));
   std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  ex->response.headers.emplace_back(std::move(name), std::string(Trim(line.substr(colon + 1))));
+                 [](char c) { return AsciiToLower(c); });
+  ex->response.headers.emplace_back(std::move(name), std::string(TrimAsciiSpace(line.substr(colon + 1))));
   return bytes;
 }
 

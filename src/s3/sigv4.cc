@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/text.h"
 #include "core/hash.h"
 #include "core/time_format.h"
 #include "s3/uri.h"
@@ -26,18 +27,12 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view lower_b) {
   return a.size() == lower_b.size() && AsciiLower(a) == lower_b;
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpaceOrTab(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpaceOrTab(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Trims and collapses every inner run of spaces/tabs to a single space.
 std::string CanonicalHeaderValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   bool in_space = false;
-  for (char c : Trim(value)) {
+  for (char c : TrimAsciiSpace(value)) {
     if (IsSpaceOrTab(c)) {
       in_space = true;
       continue;
@@ -85,7 +80,7 @@ CanonicalHeaders BuildCanonicalHeaders(const HeaderList& headers) {
   std::map<std::string, std::string> by_name;  // the one source of both outputs
   for (const auto& [name, value] : headers) {
     std::string canonical_value = CanonicalHeaderValue(value);
-    auto [it, inserted] = by_name.try_emplace(AsciiLower(Trim(name)), canonical_value);
+    auto [it, inserted] = by_name.try_emplace(AsciiLower(TrimAsciiSpace(name)), canonical_value);
     if (!inserted) {
       it->second.push_back(',');
       it->second += canonical_value;

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "engine/fault_injection_file_system.h"
+#include "support/fault_injection_file_system.h"
 #include "engine/key_path.h"
 #include "engine_test_util.h"
 

@@ -1,4 +1,4 @@
-#include "engine/fault_injection_file_system.h"
+#include "support/fault_injection_file_system.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "engine_test_util.h"
-#include "engine/fault_injection_file_system.h"
+#include "support/fault_injection_file_system.h"
 
 namespace s3m::engine {
 namespace {

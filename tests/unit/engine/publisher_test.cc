@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/atomic_file.h"
-#include "engine/fault_injection_file_system.h"
+#include "support/fault_injection_file_system.h"
 #include "engine_test_util.h"
 
 namespace s3m::engine {
