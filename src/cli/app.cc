@@ -16,7 +16,7 @@
 #include "cli/retry_command.h"
 #include "cli/scan_command.h"
 #include "cli/status_command.h"
-#include "s3m_version.h"
+#include "cli/version.h"
 
 namespace s3m::cli {
 
@@ -61,7 +61,7 @@ int RunCli(int argc, char** argv) {
       "s3migrate moves every object out of Amazon S3 (and S3-compatible stores) onto local "
       "disk, and deletes each object from S3 only after its local copy is proven identical."};
   app.name("s3migrate");
-  app.set_version_flag("--version", std::string("s3migrate ") + S3M_VERSION);
+  app.set_version_flag("--version", VersionText());
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the command name too
   GlobalFlags flags;
