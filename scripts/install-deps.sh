@@ -29,8 +29,8 @@ fi
 
 # --- Debian packages ---------------------------------------------------------
 packages=(
-  # toolchain
-  build-essential cmake ninja-build pkg-config git curl ca-certificates
+  # toolchain (help2man writes the manual page from --help)
+  build-essential cmake ninja-build pkg-config git curl ca-certificates help2man
   # libraries the C++ code links against
   libcurl4-openssl-dev libssl-dev libisal-dev libsqlite3-dev sqlite3
   libpugixml-dev libcli11-dev libtomlplusplus-dev libfmt-dev

@@ -39,6 +39,45 @@ TEST_F(ConfigFileTest, DefaultsMatchTheProductSpec) {
   EXPECT_EQ(s.state_db, "s3_migration_state.db");
 }
 
+// The example installed with the package (data/s3migrate.toml) must load, say
+// the defaults, and stay valid with every commented-out example enabled.
+TEST_F(ConfigFileTest, TheShippedExampleIsValidAndStatesTheDefaults) {
+  const std::string example = std::string(S3M_TESTDATA) + "/../../data/s3migrate.toml";
+  Settings loaded;
+  Status status = LoadConfigFile(example, loaded);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  const Settings defaults;
+  EXPECT_EQ(loaded.local_base_path, defaults.local_base_path);
+  EXPECT_EQ(loaded.state_db, defaults.state_db);
+  EXPECT_EQ(loaded.glacier_restore_days, defaults.glacier_restore_days);
+  EXPECT_EQ(loaded.glacier_restore_tier, defaults.glacier_restore_tier);
+  EXPECT_EQ(loaded.max_glacier_restores, defaults.max_glacier_restores);
+  EXPECT_EQ(loaded.restore_poll_interval, defaults.restore_poll_interval);
+  EXPECT_EQ(loaded.restore_requests_per_second, defaults.restore_requests_per_second);
+  EXPECT_EQ(loaded.download_chunk_size, defaults.download_chunk_size);
+  EXPECT_EQ(loaded.max_attempts, defaults.max_attempts);
+  EXPECT_EQ(loaded.verification_method, defaults.verification_method);
+  EXPECT_EQ(loaded.delete_after_verify, defaults.delete_after_verify);
+  EXPECT_EQ(loaded.delete_size_only_verified, defaults.delete_size_only_verified);
+  EXPECT_EQ(loaded.conditional_deletes, defaults.conditional_deletes);
+  EXPECT_EQ(loaded.progress_update_interval, defaults.progress_update_interval);
+  EXPECT_EQ(loaded.min_free_space, defaults.min_free_space);
+
+  std::ifstream in(example);
+  std::string line, enabled;
+  while (std::getline(in, line)) {
+    // "# key = value" and "# [table]" lines are examples; other comments are prose.
+    const bool setting = line.rfind("# ", 0) == 0 && (line.find(" = ") != std::string::npos ||
+                                                      line.rfind("# [", 0) == 0);
+    enabled += (setting ? line.substr(2) : line) + "\n";
+  }
+  Settings all;
+  status = LoadConfigFile(Write(enabled), all);
+  ASSERT_TRUE(status.ok()) << status.ToString() << "\n" << enabled;
+  EXPECT_EQ(all.concurrency, 32);
+  EXPECT_EQ(all.endpoint_url, "http://127.0.0.1:9000");
+}
+
 TEST_F(ConfigFileTest, ReadsEveryKey) {
   Settings s;
   ASSERT_TRUE(LoadConfigFile(Write(R"(
