@@ -38,8 +38,9 @@ Status LoadPrices(const std::string& path, const toml::table& root, store::Price
   }
   for (const auto& [key, value] : *table) {
     const auto& fields = store::PriceFields();
+    const std::string_view name = key.str();  // clang 14 cannot capture a structured binding
     auto field = std::find_if(fields.begin(), fields.end(),
-                              [&](const store::PriceField& f) { return key.str() == f.name; });
+                              [&](const store::PriceField& f) { return name == f.name; });
     if (field == fields.end()) {
       std::string known;
       for (const auto& f : fields) known += (known.empty() ? "" : ", ") + std::string(f.name);

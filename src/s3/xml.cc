@@ -33,7 +33,6 @@ constexpr unsigned kParseFlags =
 // Small text helpers
 // ---------------------------------------------------------------------------
 
-constexpr auto IsSpace = IsAsciiSpace;
 constexpr auto IsDigit = IsAsciiDigit;
 constexpr auto IsAlpha = IsAsciiAlpha;
 constexpr auto ToLower = AsciiToLower;

@@ -844,8 +844,9 @@ TEST(RestoreHeaderTest, Rejected) {
       R"(ongoing-request="false"; expiry-date="Fri, 21 Dec 2012 00:00:00 GMT")",
       R"(ongoing-request "false")",
       R"(="false")",
-      R"(ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT", )"
-      R"(expiry-date="Sat, 22 Dec 2012 00:00:00 GMT")",
+      // One element (two expiry dates), split over two lines.
+      (R"(ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT", )"
+       R"(expiry-date="Sat, 22 Dec 2012 00:00:00 GMT")"),
   };
   for (const char* header : cases) {
     auto r = ParseRestoreHeader(header);
