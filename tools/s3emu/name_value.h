@@ -23,7 +23,12 @@ inline ErrorOr<std::vector<std::pair<std::string, std::string>>> ParseNameValueL
     pos = comma + 1;
     if (item.empty()) continue;
     const size_t eq = item.find('=');
-    if (eq == std::string_view::npos) return InvalidArgument("\"" + std::string(item) + "\" is not NAME=VALUE");
+    if (eq == std::string_view::npos) {
+      // Appended, not "..." + std::string(...): GCC 12 -O3 misreads that (-Wrestrict).
+      std::string message = "\"";
+      message.append(item).append("\" is not NAME=VALUE");
+      return InvalidArgument(message);
+    }
     out.emplace_back(std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)));
   }
   return out;
