@@ -2,7 +2,7 @@
 # Proves that the unit tests need nothing beside the repository: they run in
 # a private mount namespace in which the repository's parent folder holds the
 # repository and nothing else (a tmpfs over the parent, the repository bound
-# back into it). A test that reads ../shared or any other neighbour fails.
+# back into it). A test that reads any file beside the clone fails.
 #
 #   scripts/check-standalone.sh [BUILD_DIR]      (default build/)
 #

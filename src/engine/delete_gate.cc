@@ -132,12 +132,17 @@ void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteR
   std::vector<const DeleteRequest*> batchable;
   std::vector<size_t> batchable_slots;
   for (size_t i = 0; i < requests.size(); ++i) {
-    if (s3::XmlCarriesUnchanged(requests[i]->key)) {
-      batchable.push_back(requests[i]);
+    const DeleteRequest& r = *requests[i];
+    if (s3::XmlCarriesUnchanged(r.key)) {
+      batchable.push_back(&r);
       batchable_slots.push_back(slots[i]);
-    } else {
-      outcomes[slots[i]] = DeleteOne(*requests[i], with_etags);
+      continue;
     }
+    // A server that honours <ETag> in DeleteObjects may still ignore If-Match
+    // on DeleteObject: an unversioned object is HEAD-checked first (§5.2).
+    std::optional<DeleteOutcome> check;
+    if (r.version_id.empty()) check = CheckUnchanged(r);
+    outcomes[slots[i]] = check ? *check : DeleteOne(r, with_etags);
   }
   SendBatch(bucket, batchable, with_etags, outcomes, batchable_slots);
 }

@@ -154,6 +154,8 @@ class Migrator::Impl {
   Status Dispatch(WorkItem item);
   SpaceCheck CheckDisk(const WorkItem& item);
   void SetAside(const WorkItem& item);
+  // CheckDisk, and SetAside when the object does not fit.
+  SpaceCheck Admit(const WorkItem& item);
   Status TakeRestores();
   Status TakePolls();
   Status TakeDeletes();
@@ -285,6 +287,12 @@ SpaceCheck Migrator::Impl::CheckDisk(const WorkItem& item) {
   return check;
 }
 
+SpaceCheck Migrator::Impl::Admit(const WorkItem& item) {
+  const SpaceCheck space = CheckDisk(item);
+  if (space == SpaceCheck::kSetAside) SetAside(item);
+  return space;
+}
+
 void Migrator::Impl::SetAside(const WorkItem& item) {
   if (!set_aside_.insert(item.id).second) return;
   waiting_for_space_.files += 1;
@@ -375,14 +383,10 @@ Status Migrator::Impl::TakeDownloads() {
     }
   }
   while (want() && !ready_.empty()) {
-    const SpaceCheck space = CheckDisk(ready_.front());
+    const SpaceCheck space = Admit(ready_.front());
     if (space == SpaceCheck::kPause) return Status::Ok();
     WorkItem item = PopReady(false);
-    if (space == SpaceCheck::kSetAside) {
-      SetAside(item);
-      continue;
-    }
-    S3M_RETURN_IF_ERROR(take(std::move(item)));
+    if (space == SpaceCheck::kGo) S3M_RETURN_IF_ERROR(take(std::move(item)));
   }
   // Downloads an interrupted run left: resumed first.
   while (want() && !resume_done_) {
@@ -393,17 +397,13 @@ Status Migrator::Impl::TakeDownloads() {
         resume_cursor_ = item.id;
         continue;
       }
-      const SpaceCheck space = CheckDisk(item);
+      const SpaceCheck space = Admit(item);
       if (space == SpaceCheck::kPause) {
         resume_done_ = false;
         return Status::Ok();
       }
       resume_cursor_ = item.id;
-      if (space == SpaceCheck::kSetAside) {
-        SetAside(item);
-        continue;
-      }
-      S3M_RETURN_IF_ERROR(take(std::move(item)));
+      if (space == SpaceCheck::kGo) S3M_RETURN_IF_ERROR(take(std::move(item)));
     }
   }
   // Restored copies waiting (they expire), then everything readable.
@@ -412,14 +412,14 @@ Status Migrator::Impl::TakeDownloads() {
                                              static_cast<int>(std::min<size_t>(kPageRows, target))));
     if (page.empty()) download_done_ = true;
     for (WorkItem& item : page) {
-      const SpaceCheck space = CheckDisk(item);
-      if (space == SpaceCheck::kPause) return Status::Ok();
-      download_cursor_ = item.id;
-      if (downloading_.count(item.id) || busy_.count(item.id)) continue;
-      if (space == SpaceCheck::kSetAside) {
-        SetAside(item);
+      if (downloading_.count(item.id) || busy_.count(item.id)) {
+        download_cursor_ = item.id;
         continue;
       }
+      const SpaceCheck space = Admit(item);
+      if (space == SpaceCheck::kPause) return Status::Ok();
+      download_cursor_ = item.id;
+      if (space != SpaceCheck::kGo) continue;
       S3M_RETURN_IF_ERROR(take(std::move(item)));
       if (!want()) break;
     }

@@ -166,7 +166,11 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
   s->Bind(6, static_cast<int64_t>(c.reset_attempts));
   s->Bind(7, c.error_message);
   BindTextChange(*s, 8, c.local_path);
-  s->Bind(28, CaseFoldNfc(c.local_path.value_or("")));
+  if (c.local_path) {
+    s->Bind(28, CaseFoldNfc(*c.local_path));
+  } else {
+    s->BindNull(28);
+  }
   BindTextChange(*s, 10, c.verified_by);
   BindTextChange(*s, 12, c.restore_requested_at);
   BindTextChange(*s, 14, c.restore_tier);
@@ -269,30 +273,29 @@ Result<bool> MigrationStore::HasDescendants(const std::string& bucket, const std
 Result<bool> MigrationStore::LocalPathTaken(const std::string& bucket, const std::string& local_path,
                                             int64_t except_id, NameEquivalence equivalence) {
   const std::string identity = NameIdentity(local_path, equivalence);
-  auto same = [&](const std::string& other) { return NameIdentity(other, equivalence) == identity; };
+  // True when a path in column 0 of `s`'s rows is the same file; resets `s`.
+  auto any_same = [&](Statement& s) -> Result<bool> {
+    bool same = false;
+    for (;;) {
+      S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row || (same = NameIdentity(s.ColumnText(0), equivalence) == identity)) break;
+    }
+    s.Reset();
+    return same;
+  };
   // Paths equal under any equivalence are equal under case folding, so the
   // folded column's index finds every candidate.
   S3M_ASSIGN_OR_RETURN(Statement* current, Cached("SELECT local_path FROM files WHERE "
                                                   "local_path_folded = ?1 AND id != ?2"));
   current->Bind(1, CaseFoldNfc(local_path)).Bind(2, except_id);
-  bool taken = false;
-  for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, current->Step());
-    if (!row || (taken = same(current->ColumnText(0)))) break;
-  }
-  current->Reset();
+  S3M_ASSIGN_OR_RETURN(bool taken, any_same(*current));
   if (taken) return true;
   // Older copies kept while a newer version migrates: few, and this
   // object's own among them.
   S3M_ASSIGN_OR_RETURN(Statement* previous, Cached("SELECT previous_local_path FROM files WHERE "
                                                    "bucket = ?1 AND previous_local_path IS NOT NULL"));
   previous->Bind(1, bucket);
-  for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, previous->Step());
-    if (!row || (taken = same(previous->ColumnText(0)))) break;
-  }
-  previous->Reset();
-  return taken;
+  return any_same(*previous);
 }
 
 Result<StateTotals> MigrationStore::Totals() {

@@ -13,7 +13,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <thread>
@@ -344,9 +343,7 @@ TEST_F(MigrateEmulatorTest, AwkwardButLegalNamesKeepTheirSpellingOnDisk) {
   std::map<std::string, std::string> tree;  // relative path -> content
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
     if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    tree[entry.path().lexically_relative(root).generic_string()] =
-        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    tree[entry.path().lexically_relative(root).generic_string()] = ReadFileOrDie(entry.path());
   }
   std::map<std::string, std::string> expected;
   for (const auto& key : keys) expected[key] = "content of " + key;
@@ -407,9 +404,7 @@ TEST_F(MigrateEmulatorTest, KeyThatBecomesAFolderLaterAndTheReverse) {
            {"x", "the file x, named like a folder"}}) {
     const auto path = Sql(run_->db(), "SELECT local_path FROM files WHERE key = " + SqlQuote(key));
     ASSERT_EQ(path.size(), 1u) << key;
-    std::ifstream in(path[0], std::ios::binary);
-    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), body)
-        << key << " at " << path[0];
+    EXPECT_EQ(ReadFileOrDie(path[0]), body) << key << " at " << path[0];
     EXPECT_TRUE(paths.insert(path[0]).second) << path[0];
   }
   EXPECT_EQ(Sql(run_->db(), "SELECT local_path FROM files WHERE key IN ('a', 'x/y') ORDER BY key"),
@@ -433,9 +428,7 @@ TEST_F(MigrateEmulatorTest, UnknownFileAtTheNameIsNeverOverwritten) {
   ExpectAllRowsIn("deleted");
   ExpectLocalCopies("clash");
   for (const char* name : {"/clash/taken", "/clash/dir/taken"}) {
-    std::ifstream in(run_->dest() + name);
-    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
-              "someone else's only copy");
+    EXPECT_EQ(ReadFileOrDie(run_->dest() + name), "someone else's only copy");
   }
   const auto path = Sql(run_->db(), "SELECT local_path FROM files WHERE key = 'taken'");
   ASSERT_EQ(path.size(), 1u);
@@ -502,9 +495,7 @@ TEST_F(MigrateEmulatorTest, VerifiedCopyOfAResetObjectIsNotOverwrittenByANewVers
   ProcessResult second = run_->Run({"migrate"});
   ASSERT_EQ(second.exit_code, 0) << Describe(second);
   ExpectAllRowsIn("deleted");
-  std::ifstream old_file(old_path);
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(old_file), std::istreambuf_iterator<char>()),
-            "version one");
+  EXPECT_EQ(ReadFileOrDie(old_path), "version one");
   ExpectLocalCopy("versions", "doc");  // version two, at its recorded path
   const auto now = Sql(run_->db(), "SELECT local_path FROM files WHERE key = 'doc'");
   ASSERT_EQ(now.size(), 1u);
