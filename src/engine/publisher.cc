@@ -58,19 +58,19 @@ void BatchPublisher::PublishBatch(std::vector<DownloadOutcome>& batch) {
     outcome.sealed.reset();
   };
   // The filesystems holding the batch: one directory of each.
+  // A file whose directory cannot be stat'ed is not published: its
+  // filesystem would not be synced.
   std::map<uint64_t, std::string> devices;
-  std::map<std::string, uint64_t> device_of_dir;
+  std::map<std::string, Status> stated;  // each directory is stat'ed once
   for (DownloadOutcome& outcome : batch) {
     const std::string dir = DirName(outcome.sealed->final_path());
-    if (device_of_dir.count(dir) == 0) {
+    auto [it, first] = stated.try_emplace(dir);
+    if (first) {
       Result<FileInfo> info = fs_.Stat(dir);
-      if (!info.ok()) {
-        fail(outcome, info.status());
-        continue;
-      }
-      device_of_dir[dir] = info->device;
-      devices.emplace(info->device, dir);
+      it->second = info.status();
+      if (info.ok()) devices.emplace(info->device, dir);
     }
+    if (!it->second.ok()) fail(outcome, it->second);
   }
   Status synced = SyncDevices(devices);
   if (!synced.ok()) {
