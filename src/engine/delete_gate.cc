@@ -48,7 +48,10 @@ std::string_view DeleteResultName(DeleteResult result) {
 }
 
 DeleteGate::DeleteGate(s3::ObjectStore& store, DeleteGateOptions options)
-    : store_(store), options_(options), conditional_(options.conditional) {}
+    : store_(store),
+      options_(options),
+      policy_(DeletePolicyOptions{options.dry_run, options.keep_source, options.allow_size_only}),
+      conditional_(options.conditional) {}
 
 std::optional<DeleteOutcome> DeleteGate::CheckUnchanged(const DeleteRequest& r) {
   s3::HeadObjectRequest head;
@@ -229,14 +232,6 @@ void DeleteGate::SendBatch(const std::string& bucket,
   }
 }
 
-std::optional<std::string> DeleteGate::Refusal(const DeleteRequest& request) const {
-  if (options_.keep_source) return "--keep-source: the object stays in S3";
-  if (request.size_only && !options_.allow_size_only) {
-    return "verified by size only: kept in S3 unless --delete-size-only-verified";
-  }
-  return std::nullopt;
-}
-
 std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
                                                    const std::vector<DeleteRequest>& batch) {
   std::vector<DeleteOutcome> outcomes(batch.size());
@@ -252,12 +247,12 @@ std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
                                           Context("DeleteObjects", r)));
       continue;
     }
-    if (std::optional<std::string> why = Refusal(r)) {
+    if (std::optional<std::string> why = policy_.Refusal(r)) {
       outcomes[i] = Outcome(r, DeleteResult::kRefused,
                             Status::Error(ErrorKind::kInvalidArgument, *why, Context("DeleteObjects", r)));
       continue;
     }
-    if (options_.dry_run) {
+    if (policy_.dry_run()) {
       S3M_LOG_INFO("dry run: would delete s3://{}/{}{}", r.bucket, r.key,
               r.version_id.empty() ? "" : " (version " + r.version_id + ")");
       outcomes[i] = Outcome(r, DeleteResult::kWouldDelete);

@@ -25,10 +25,11 @@
 //     keeps it; a server that deletes it anyway has shown that it ignores
 //     conditions — and what it deleted was an object we had just confirmed
 //     is the verified one.
-//   * eligibility is decided here and nowhere else (Refusal): under
-//     --keep-source every request is refused; objects verified by size only
-//     are refused unless the user opted in. The engine asks Refusal() before
-//     it queues a request, and the gate checks again on every batch.
+//   * eligibility is the DeletePolicy's (core/delete_policy.h), which the
+//     gate owns: under --keep-source every request is refused; objects
+//     verified by size only are refused unless the user opted in. The engine
+//     asks policy() before it queues a request, and the gate applies it again
+//     to every batch.
 //   * --dry-run: nothing is deleted; every request comes back kWouldDelete.
 //
 // Thread-safe: the engine's delete workers call DeleteBatch concurrently.
@@ -41,19 +42,11 @@
 #include <vector>
 
 #include "core/status.h"
+#include "engine/core/delete_policy.h"
 #include "s3/object_store.h"
 
 namespace s3m::engine {
 
-struct DeleteRequest {
-  int64_t id = 0;
-  std::string bucket;
-  std::string key;
-  std::string version_id;  // set for versioned buckets: deleted exactly
-  std::string etag;        // the verified object's ETag (without quotes)
-  int64_t size = 0;
-  bool size_only = false;  // verified by size only (PRODUCT.md §5.3)
-};
 
 enum class DeleteResult {
   kDeleted,      // S3 confirmed the delete
@@ -95,12 +88,8 @@ class DeleteGate {
 
   ConditionalDeletes conditional() const { return conditional_.load(); }
 
-  // Why `request` will never be deleted by this gate (nullopt: it may be,
-  // --dry-run aside): --keep-source, or verified by size only without
-  // --delete-size-only-verified.
-  std::optional<std::string> Refusal(const DeleteRequest& request) const;
-  // --keep-source: no request is ever deleted.
-  bool RefusesEverything() const { return options_.keep_source; }
+  // The eligibility rule this gate applies to every request.
+  const DeletePolicy& policy() const { return policy_; }
 
  private:
   // HEAD with If-Match: nullopt when the object is still the verified one,
@@ -122,6 +111,7 @@ class DeleteGate {
 
   s3::ObjectStore& store_;
   const DeleteGateOptions options_;
+  const DeletePolicy policy_;
   std::atomic<ConditionalDeletes> conditional_;
 };
 

@@ -95,16 +95,16 @@ TEST_P(DeleteGateTest, RefusesUnderKeepSourceAndSizeOnlyWithoutOptIn) {
   keep.keep_source = true;
   keep.allow_size_only = true;
   engine::DeleteGate keeping(*client_, keep);
-  EXPECT_TRUE(keeping.RefusesEverything());
-  EXPECT_TRUE(keeping.Refusal(verified).has_value());
+  EXPECT_TRUE(keeping.policy().RefusesEverything());
+  EXPECT_TRUE(keeping.policy().Refusal(verified).has_value());
   for (const auto& outcome : keeping.DeleteBatch(bucket, {verified, size_only})) {
     EXPECT_EQ(outcome.result, engine::DeleteResult::kRefused);
     EXPECT_NE(outcome.status.message().find("--keep-source"), std::string::npos)
         << outcome.status.ToString();
   }
   engine::DeleteGate strict(*client_, {});
-  EXPECT_FALSE(strict.Refusal(verified).has_value());
-  EXPECT_TRUE(strict.Refusal(size_only).has_value());
+  EXPECT_FALSE(strict.policy().Refusal(verified).has_value());
+  EXPECT_TRUE(strict.policy().Refusal(size_only).has_value());
   auto outcomes = strict.DeleteBatch(bucket, {size_only});
   ASSERT_EQ(outcomes.size(), 1u);
   EXPECT_EQ(outcomes[0].result, engine::DeleteResult::kRefused);

@@ -1,0 +1,134 @@
+#include "engine/core/coordinator.h"
+
+#include <algorithm>
+
+#include "engine/core/report.h"
+
+namespace s3m::engine {
+
+using store::FileState;
+
+Coordinator::Coordinator(store::StateStore& state, store::MigrationStore& db, FileSystem& fs,
+                         const DeletePolicy& policy, const MigrateOptions& options, Clock& clock)
+    : state_(state),
+      policy_(policy),
+      layout_(fs, options.dest_root),
+      ctx_(db, clock, options),
+      setbacks_(ctx_),
+      disk_(fs, options.dest_root, options.min_free_bytes, clock),
+      deletes_(ctx_, setbacks_, policy),
+      downloads_(ctx_, setbacks_, disk_, deletes_, layout_, fs),
+      restores_(ctx_, setbacks_) {}
+
+Status Coordinator::Start() {
+  started_at_ = ctx_.clock.Now();
+  S3M_RETURN_IF_ERROR(layout_.Prepare());
+  S3M_ASSIGN_OR_RETURN(store::StateTotals totals, ctx_.db.Totals());
+  int64_t needed = 0;
+  for (FileState s : {FileState::kDiscovered, FileState::kDownloading, FileState::kDownloaded,
+                      FileState::kGlacierRestoreRequested, FileState::kGlacierRestoring}) {
+    needed += totals.by_state[static_cast<size_t>(s)].bytes;
+  }
+  disk_.Preflight(needed);
+  restores_.Start();
+  return Status::Ok();
+}
+
+Status Coordinator::Step(std::vector<Event>& events, bool take_work, Commands& out) {
+  for (Event& event : events) {
+    S3M_RETURN_IF_ERROR(std::visit(
+        [&](auto& e) -> Status {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, DownloadOutcome>) {
+            return downloads_.OnOutcome(e);
+          } else if constexpr (std::is_same_v<T, RangeDone>) {
+            return ctx_.db.AddDoneChunks(e.id, {{e.span.offset, e.span.length}});
+          } else if constexpr (std::is_same_v<T, RestoreAnswered>) {
+            return restores_.OnAnswer(e);
+          } else {
+            return deletes_.OnAnswer(e);
+          }
+        },
+        event));
+  }
+  if (!take_work || ctx_.stopping()) return Status::Ok();
+  S3M_RETURN_IF_ERROR(downloads_.Take(out.downloads));
+  // The restore limit counts rows as this step left them so far (restored
+  // copies just handed to the pool no longer hold a place).
+  S3M_ASSIGN_OR_RETURN(store::StateTotals totals, ctx_.db.Totals());
+  restores_.Count(totals);
+  S3M_RETURN_IF_ERROR(restores_.TakeRequests(out.restores));
+  S3M_RETURN_IF_ERROR(restores_.TakePolls(out.checks));
+  S3M_RETURN_IF_ERROR(deletes_.TakeVerified());
+  // Full batches go at once; a partial one when nothing more is coming soon,
+  // or when its oldest request has waited long enough: S3 bills
+  // DeleteObjects per request, 1,000 keys or 1. They are sent after the
+  // caller's commit, like every command.
+  deletes_.Flush(out.deletes, deletes_.walked() && ctx_.queues.downloading() == 0);
+  return Status::Ok();
+}
+
+bool Coordinator::Finished() {
+  if (disk_.paused() && ctx_.queues.downloading() == 0 && deletes_.in_flight_or_pending() == 0 &&
+      !ctx_.stopping()) {
+    // Nothing in flight will free space (deletes free S3, not the disk).
+    ctx_.Stop(disk_.FullForGood());
+    return false;
+  }
+  return downloads_.Idle() && restores_.Idle() && deletes_.Idle();
+}
+
+Coordinator::Mono Coordinator::NextWake() const {
+  const Mono now = ctx_.now();
+  // Workers post events and Ctrl+C wakes the shell: only timers are waited
+  // for here, so while only restores are pending the run sleeps until the
+  // next check; kMaxSleep is a safety net.
+  Mono wake = now + kMaxSleep;
+  if (disk_.paused()) wake = std::min(wake, disk_.next_check());
+  if (auto poll = restores_.NextWake()) wake = std::min(wake, *poll);
+  if (auto deletes = deletes_.NextWake()) wake = std::min(wake, *deletes);
+  if (auto retry = ctx_.queues.NextRetry()) wake = std::min(wake, *retry);
+  return std::max(wake, now);
+}
+
+ProgressSnapshot Coordinator::Progress(int64_t bytes_received, int active_transfers) {
+  ProgressSnapshot snap;
+  snap.now = ctx_.clock.Now();
+  snap.started_at = started_at_;
+  auto totals = ctx_.db.Totals();
+  if (totals.ok()) {
+    for (size_t i = 0; i < snap.by_state.size(); ++i) {
+      snap.by_state[i] = {totals->by_state[i].files, totals->by_state[i].bytes};
+      snap.total.files += totals->by_state[i].files;
+      snap.total.bytes += totals->by_state[i].bytes;
+    }
+    snap.restores_waiting = totals->archived_discovered;
+  }
+  const auto& deleted = snap.by_state[static_cast<size_t>(FileState::kDeleted)];
+  const auto& verified = snap.by_state[static_cast<size_t>(FileState::kVerified)];
+  snap.done = deleted;
+  if (ctx_.opt.keep_source || ctx_.opt.dry_run) {
+    snap.done.files += verified.files;
+    snap.done.bytes += verified.bytes;
+  }
+  snap.bytes_received = bytes_received;
+  snap.active_transfers = active_transfers;
+  snap.restores_in_flight = restores_.in_flight();
+  snap.restores_ready = restores_.ready();
+  if (auto poll = restores_.next_poll()) {
+    snap.next_restore_check =
+        snap.now + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                       std::max(*poll - ctx_.now(), Clock::Duration::zero()));
+  }
+  snap.paused_reason = disk_.paused_reason();
+  snap.errors_this_run = ctx_.figures.errors_this_run;
+  snap.dry_run = ctx_.opt.dry_run;
+  snap.keep_source = ctx_.opt.keep_source;
+  return snap;
+}
+
+Result<MigrationReport> Coordinator::Report(int64_t bytes_received) {
+  return BuildReport(ReportSources{state_, ctx_, policy_, disk_, started_at_, bytes_received});
+}
+
+}  // namespace s3m::engine

@@ -1,0 +1,60 @@
+// DeleteStage: verified objects on their way to the delete gate, and what the
+// gate's answers mean for their rows.
+//
+// Eligibility is the DeletePolicy's alone (delete_policy.h): a request the
+// policy refuses is never queued (it stays `verified`, reported as left
+// behind). Ordering (PRODUCT.md §5.1): Queue() is called in the transaction
+// that records the object `verified`; Flush() hands out batches that are sent
+// only after that transaction committed. `deleted` is written only after S3
+// confirmed the delete; a failed delete leaves the row `verified` and comes
+// back after a back-off, until the failure policy gives up on it.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/core/delete_policy.h"
+#include "engine/core/events.h"
+#include "engine/core/run_context.h"
+#include "engine/core/setbacks.h"
+#include "engine/delete_scheduler.h"
+
+namespace s3m::engine {
+
+class DeleteStage {
+ public:
+  DeleteStage(RunContext& ctx, Setbacks& setbacks, const DeletePolicy& policy)
+      : ctx_(ctx), setbacks_(setbacks), policy_(policy) {}
+
+  // `item` was just recorded `verified` (by `size_only` when no checksum or
+  // MD5 ETag could be compared).
+  void Queue(const store::WorkItem& item, bool size_only);
+  // Rows verified by earlier runs: one walk, as room allows.
+  Status TakeVerified();
+  // The batches to send now; `nothing_more_coming` flushes partial ones.
+  void Flush(std::vector<DeleteBatch>& out, bool nothing_more_coming);
+  Status OnAnswer(const DeleteAnswered& answer);
+
+  // Nothing left to delete in this run (or nothing ever will be).
+  bool Idle() const { return policy_.RefusesEverything() || (walked_ && scheduler_.Idle()); }
+  bool walked() const { return walked_; }
+  std::optional<Clock::MonoTime> NextWake() const { return scheduler_.NextWake(); }
+  size_t in_flight_or_pending() const { return scheduler_.in_flight() + scheduler_.pending(); }
+
+ private:
+  Status OnFailed(const DeleteRequest& req, const DeleteOutcome& out);
+
+  RunContext& ctx_;
+  Setbacks& setbacks_;
+  const DeletePolicy& policy_;
+  DeleteScheduler scheduler_;
+  int64_t cursor_ = 0;
+  bool walked_ = false;
+  std::unordered_map<int64_t, int64_t> attempts_;
+};
+
+// The delete request for a verified work item.
+DeleteRequest DeleteRequestFor(const store::WorkItem& item, bool size_only);
+
+}  // namespace s3m::engine

@@ -1,0 +1,50 @@
+// The settings of one `s3migrate migrate` run, as the engine takes them
+// (src/cli/migrate_command.cc maps the configuration and flags onto them).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/clock.h"
+#include "engine/delete_gate.h"
+#include "engine/progress.h"
+#include "s3/object_store.h"
+
+namespace s3m::engine {
+
+struct MigrateOptions {
+  std::string dest_root;  // local_base_path
+  int concurrency = 16;
+  uint64_t chunk_size = 8ull << 20;
+  bool reread_after_download = false;  // verification_method = "md5"
+  bool keep_source = false;            // --keep-source / delete_after_verify = false
+  bool dry_run = false;                // download and verify; request no restores, delete nothing
+  bool allow_size_only_delete = false;
+  ConditionalDeletes conditional_deletes = ConditionalDeletes::kUnknown;
+
+  int restore_days = 1;
+  s3::RestoreTier restore_tier = s3::RestoreTier::kStandard;
+  int max_restores_in_flight = 100;
+  double restore_requests_per_second = 200;  // AWS allows about 1,000/s per account
+  std::chrono::seconds restore_poll_interval{60};
+
+  // Free space kept on the destination (disk_space.h); unset: the smaller
+  // of 1 GiB and 5% of the destination's size.
+  std::optional<uint64_t> min_free_bytes;
+  // Failed attempts of one object before it is left in `error`.
+  int max_attempts = 5;
+  std::chrono::milliseconds retry_base_delay{2000};
+  std::chrono::milliseconds retry_max_delay{300000};
+
+  std::chrono::milliseconds progress_interval{2000};
+  std::function<void(const ProgressSnapshot&)> on_progress;
+
+  const std::atomic<bool>* cancelled = nullptr;  // SIGINT/SIGTERM
+  Clock* clock = nullptr;                        // null = Clock::Real()
+};
+
+}  // namespace s3m::engine
