@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "s3/errors.h"
 #include "store/file_state.h"
 
 namespace s3m::engine {
@@ -113,7 +114,7 @@ RestoreOutcome RequestRestore(s3::ObjectStore& store, const store::WorkItem& ite
     note = "Deep Archive has no Expedited tier: Standard used";
   }
   auto restored = store.RestoreObject(req);
-  if (!restored.ok() && restored.status().context().s3_code == "GlacierExpeditedRetrievalNotAvailable") {
+  if (!restored.ok() && s3::ConditionOf(restored.status()) == s3::S3Condition::kExpeditedUnavailable) {
     req.tier = s3::RestoreTier::kStandard;
     note = "Expedited retrieval capacity not available: Standard used";
     restored = store.RestoreObject(req);
@@ -136,7 +137,7 @@ RestoreOutcome RequestRestore(s3::ObjectStore& store, const store::WorkItem& ite
     }
   } else {
     const Status& s = restored.status();
-    if (s.context().s3_code == "RestoreAlreadyInProgress") {
+    if (s3::ConditionOf(s) == s3::S3Condition::kRestoreAlreadyInProgress) {
       out = Outcome(item, RestoreResult::kInProgress);
     } else if (s.kind() == ErrorKind::kNeedsRestore) {
       // InvalidObjectState on RestoreObject: the object is not archived.

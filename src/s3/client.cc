@@ -234,7 +234,7 @@ Status S3Client::ErrorFromResponse(const Request& request, const HttpResponse& r
   if (kind == ErrorKind::kAuth || kind == ErrorKind::kAccessDenied) {
     auto creds = options_.credentials->GetCredentials();
     const std::string source = creds.ok() ? creds->source : "unknown source";
-    if (ctx.s3_code == "RequestTimeTooSkewed") {
+    if (ConditionOfCode(ctx.s3_code) == S3Condition::kClockSkewed) {
       message += "; the system clock differs from the server's by more than 15 minutes: fix the clock";
     } else if (kind == ErrorKind::kAccessDenied) {
       message += fmt::format(
@@ -564,7 +564,7 @@ Result<DeleteObjectsResult> S3Client::DeleteObjects(const std::string& bucket,
   auto res = Send(r);
   const bool conditional = std::any_of(entries.begin(), entries.end(),
                                        [](const DeleteObjectsEntry& e) { return !e.etag.empty(); });
-  if (!res.ok() && conditional && res.status().context().s3_code == "MalformedXML") {
+  if (!res.ok() && conditional && ConditionOf(res.status()) == S3Condition::kMalformedXml) {
     // Swift 2.30's s3api validates the request against a schema without
     // <ETag>: tell the caller to fall back rather than fail the batch.
     return Status::Error(ErrorKind::kUnsupported,

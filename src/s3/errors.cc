@@ -97,6 +97,16 @@ constexpr std::array kCodeTable = {
 
 }  // namespace
 
+S3Condition ConditionOf(const Status& status) { return ConditionOfCode(status.context().s3_code); }
+
+S3Condition ConditionOfCode(std::string_view code) {
+  if (code == "RestoreAlreadyInProgress") return S3Condition::kRestoreAlreadyInProgress;
+  if (code == "GlacierExpeditedRetrievalNotAvailable") return S3Condition::kExpeditedUnavailable;
+  if (code == "RequestTimeTooSkewed") return S3Condition::kClockSkewed;
+  if (code == "MalformedXML") return S3Condition::kMalformedXml;
+  return S3Condition::kOther;
+}
+
 ErrorKind ClassifyErrorCode(std::string_view s3_code) {
   for (const CodeKind& entry : kCodeTable) {
     if (entry.code == s3_code) return entry.kind;

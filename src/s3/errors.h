@@ -22,4 +22,17 @@ ErrorKind ClassifyHttpError(int http_status, std::string_view s3_code);
 // own): the kind of a known code, else kTransient.
 ErrorKind ClassifyErrorCode(std::string_view s3_code);
 
+// The few answers a caller must tell apart within one kind, named here so
+// that S3 code strings stay in this file: callers branch on these, never on
+// ErrorContext::s3_code.
+enum class S3Condition {
+  kOther,
+  kRestoreAlreadyInProgress,  // 409 on RestoreObject: nothing to do but wait
+  kExpeditedUnavailable,      // 503 GlacierExpeditedRetrievalNotAvailable: ask with Standard
+  kClockSkewed,               // 403 RequestTimeTooSkewed: the system clock is off
+  kMalformedXml,              // 400 MalformedXML: the server rejected the request body's schema
+};
+S3Condition ConditionOf(const Status& status);
+S3Condition ConditionOfCode(std::string_view s3_code);
+
 }  // namespace s3m::s3

@@ -76,5 +76,23 @@ TEST(ClassifyCurlCodeTest, NetworkFaultsAreTransientTrustProblemsFatal) {
   EXPECT_EQ(ClassifyCurlCode(CURLE_URL_MALFORMAT), ErrorKind::kInvalidArgument);
 }
 
+TEST(ConditionOfTest, TheAnswersCallersTellApartWithinAKind) {
+  auto with_code = [](ErrorKind kind, const char* code) {
+    ErrorContext ctx;
+    ctx.s3_code = code;
+    return Status::Error(kind, "x", ctx);
+  };
+  // Both 409 (kConflict): only the condition tells a restore under way from
+  // another conflict.
+  EXPECT_EQ(ConditionOf(with_code(ErrorKind::kConflict, "RestoreAlreadyInProgress")),
+            S3Condition::kRestoreAlreadyInProgress);
+  EXPECT_EQ(ConditionOf(with_code(ErrorKind::kConflict, "BucketNotEmpty")), S3Condition::kOther);
+  EXPECT_EQ(ConditionOf(with_code(ErrorKind::kThrottled, "GlacierExpeditedRetrievalNotAvailable")),
+            S3Condition::kExpeditedUnavailable);
+  EXPECT_EQ(ConditionOf(with_code(ErrorKind::kAuth, "RequestTimeTooSkewed")), S3Condition::kClockSkewed);
+  EXPECT_EQ(ConditionOf(with_code(ErrorKind::kInvalidArgument, "MalformedXML")), S3Condition::kMalformedXml);
+  EXPECT_EQ(ConditionOf(Status::Error(ErrorKind::kConflict, "no body")), S3Condition::kOther);
+}
+
 }  // namespace
 }  // namespace s3m::s3
