@@ -128,186 +128,190 @@ std::optional<DeleteOutcome> DeleteGate::Probe(const std::string& bucket,
   return std::nullopt;
 }
 
-void DeleteGate::Send(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
-                      bool with_etags, std::vector<DeleteOutcome>& outcomes,
-                      const std::vector<size_t>& slots) {
+void DeleteGate::Send(const std::string& bucket, const Selection& requests, bool with_etags,
+                      std::vector<DeleteOutcome>& outcomes) {
   // Keys an XML body cannot carry unchanged go one at a time, key in the URL.
-  std::vector<const DeleteRequest*> batchable;
-  std::vector<size_t> batchable_slots;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const DeleteRequest& r = *requests[i];
+  Selection batchable;
+  for (size_t i = 0; i < requests.requests.size(); ++i) {
+    const DeleteRequest& r = *requests.requests[i];
     if (s3::XmlCarriesUnchanged(r.key)) {
-      batchable.push_back(&r);
-      batchable_slots.push_back(slots[i]);
+      batchable.Add(&r, requests.slots[i]);
       continue;
     }
     // A server that honours <ETag> in DeleteObjects may still ignore If-Match
     // on DeleteObject: an unversioned object is HEAD-checked first (§5.2).
     std::optional<DeleteOutcome> check;
     if (r.version_id.empty()) check = CheckUnchanged(r);
-    outcomes[slots[i]] = check ? *check : DeleteOne(r, with_etags);
+    outcomes[requests.slots[i]] = check ? *check : DeleteOne(r, with_etags);
   }
-  SendBatch(bucket, batchable, with_etags, outcomes, batchable_slots);
+  SendBatch(bucket, batchable, with_etags, outcomes);
 }
 
-void DeleteGate::SendBatch(const std::string& bucket,
-                           const std::vector<const DeleteRequest*>& requests, bool with_etags,
-                           std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots) {
-  if (requests.empty()) return;
+namespace {
+
+// Matches the entries of a DeleteObjects reply to the requests of the batch.
+// Replies name (key, version id); AWS echoes no version for unversioned keys,
+// and Swift 2.30 none even for versioned ones: then the first unanswered
+// request for that key.
+class ReplyMatcher {
+ public:
+  explicit ReplyMatcher(const std::vector<const DeleteRequest*>& requests)
+      : requests_(requests), answered_(requests.size(), false) {
+    for (size_t i = 0; i < requests.size(); ++i) index_[{requests[i]->key, requests[i]->version_id}] = i;
+  }
+  // The request `key`/`version_id` answers, marked answered; nullopt when none.
+  std::optional<size_t> Take(const std::string& key, const std::string& version_id) {
+    std::optional<size_t> found;
+    if (auto it = index_.find({key, version_id}); it != index_.end()) {
+      found = it->second;
+    } else if (version_id.empty()) {
+      for (size_t i = 0; i < requests_.size() && !found; ++i) {
+        if (!answered_[i] && requests_[i]->key == key) found = i;
+      }
+    }
+    if (found) answered_[*found] = true;
+    return found;
+  }
+  bool answered(size_t i) const { return answered_[i]; }
+
+ private:
+  const std::vector<const DeleteRequest*>& requests_;
+  std::map<std::pair<std::string, std::string>, size_t> index_;
+  std::vector<bool> answered_;
+};
+
+}  // namespace
+
+DeleteOutcome DeleteGate::OnEntryError(const DeleteRequest& r, const s3::DeleteErrorEntry& e) {
+  const ErrorKind kind = s3::ClassifyErrorCode(e.code);
+  if (kind == ErrorKind::kNotFound) return Outcome(r, DeleteResult::kAlreadyGone);
+  if (kind == ErrorKind::kPreconditionFailed) {
+    // Confirm before re-downloading (§9): Swift 2.30 answers 412 to a
+    // matching multipart ETag.
+    if (std::optional<DeleteOutcome> check = CheckUnchanged(r)) return *check;
+    S3M_LOG_WARN("s3://{}/{}: the server refused a delete whose ETag condition matches; "
+                 "switching to HEAD-then-DELETE for this endpoint",
+                 r.bucket, r.key);
+    conditional_ = ConditionalDeletes::kHeadFirst;
+    return DeleteOne(r, false);  // the HEAD just now was the check
+  }
+  ErrorContext ctx = Context("DeleteObjects", r);
+  ctx.s3_code = e.code;
+  return Outcome(r, DeleteResult::kFailed, Status::Error(kind, e.message.empty() ? e.code : e.message, ctx));
+}
+
+void DeleteGate::SendBatch(const std::string& bucket, const Selection& batch, bool with_etags,
+                           std::vector<DeleteOutcome>& outcomes) {
+  if (batch.requests.empty()) return;
   std::vector<s3::DeleteObjectsEntry> entries;
-  entries.reserve(requests.size());
-  // (key, version id) -> position in requests
-  std::map<std::pair<std::string, std::string>, size_t> index;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const DeleteRequest& r = *requests[i];
-    s3::DeleteObjectsEntry e;
-    e.key = r.key;
-    e.version_id = r.version_id;
-    if (r.version_id.empty() && with_etags) e.etag = r.etag;
-    entries.push_back(std::move(e));
-    index[{r.key, r.version_id}] = i;
+  entries.reserve(batch.requests.size());
+  for (const DeleteRequest* r : batch.requests) {
+    entries.push_back({r->key, r->version_id, r->version_id.empty() && with_etags ? r->etag : ""});
   }
   auto result = store_.DeleteObjects(bucket, entries);
   if (!result.ok()) {
     if (result.status().kind() == ErrorKind::kUnsupported && with_etags) {
       conditional_ = ConditionalDeletes::kHeadFirst;
     }
-    for (size_t i = 0; i < requests.size(); ++i) {
-      outcomes[slots[i]] = Outcome(*requests[i], DeleteResult::kFailed, result.status());
+    for (size_t i = 0; i < batch.requests.size(); ++i) {
+      outcomes[batch.slots[i]] = Outcome(*batch.requests[i], DeleteResult::kFailed, result.status());
     }
     return;
   }
-  std::vector<bool> answered(requests.size(), false);
-  // Replies name (key, version id); AWS echoes no version for unversioned
-  // keys, and Swift 2.30 none even for versioned ones: then the first
-  // unanswered request for that key.
-  auto find = [&](const std::string& key, const std::string& version_id) -> std::optional<size_t> {
-    if (auto it = index.find({key, version_id}); it != index.end()) return it->second;
-    if (!version_id.empty()) return std::nullopt;
-    for (size_t i = 0; i < requests.size(); ++i) {
-      if (!answered[i] && requests[i]->key == key) return i;
-    }
-    return std::nullopt;
-  };
+  ReplyMatcher matcher(batch.requests);
   for (const auto& d : result->deleted) {
-    auto i = find(d.key, d.version_id);
-    if (!i) continue;
-    answered[*i] = true;
-    outcomes[slots[*i]] = Outcome(*requests[*i], DeleteResult::kDeleted);
+    if (auto i = matcher.Take(d.key, d.version_id)) {
+      outcomes[batch.slots[*i]] = Outcome(*batch.requests[*i], DeleteResult::kDeleted);
+    }
   }
   for (const auto& e : result->errors) {
-    auto i = find(e.key, e.version_id);
-    if (!i) continue;
-    answered[*i] = true;
-    const DeleteRequest& r = *requests[*i];
-    const ErrorKind kind = s3::ClassifyErrorCode(e.code);
-    if (kind == ErrorKind::kNotFound) {
-      outcomes[slots[*i]] = Outcome(r, DeleteResult::kAlreadyGone);
-    } else if (kind == ErrorKind::kPreconditionFailed) {
-      // Confirm before re-downloading (§9): Swift 2.30 answers 412 to a
-      // matching multipart ETag.
-      std::optional<DeleteOutcome> check = CheckUnchanged(r);
-      if (check) {
-        outcomes[slots[*i]] = *check;
-        continue;
-      }
-      S3M_LOG_WARN("s3://{}/{}: the server refused a delete whose ETag condition matches; "
-                     "switching to HEAD-then-DELETE for this endpoint",
-              r.bucket, r.key);
-      conditional_ = ConditionalDeletes::kHeadFirst;
-      outcomes[slots[*i]] = DeleteOne(r, false);  // the HEAD just now was the check
-    } else {
-      ErrorContext ctx = Context("DeleteObjects", r);
-      ctx.s3_code = e.code;
-      outcomes[slots[*i]] = Outcome(r, DeleteResult::kFailed,
-                                    Status::Error(kind, e.message.empty() ? e.code : e.message, ctx));
+    if (auto i = matcher.Take(e.key, e.version_id)) {
+      outcomes[batch.slots[*i]] = OnEntryError(*batch.requests[*i], e);
     }
   }
-  for (size_t i = 0; i < requests.size(); ++i) {
-    if (answered[i]) continue;
-    outcomes[slots[i]] =
-        Outcome(*requests[i], DeleteResult::kFailed,
+  for (size_t i = 0; i < batch.requests.size(); ++i) {
+    if (matcher.answered(i)) continue;
+    outcomes[batch.slots[i]] =
+        Outcome(*batch.requests[i], DeleteResult::kFailed,
                 Status::Error(ErrorKind::kTransient, "the DeleteObjects reply does not mention the key",
-                              Context("DeleteObjects", *requests[i])));
+                              Context("DeleteObjects", *batch.requests[i])));
   }
+}
+
+std::optional<DeleteOutcome> DeleteGate::Screen(const std::string& bucket, const DeleteRequest& r) const {
+  if (r.bucket != bucket || (r.etag.empty() && r.version_id.empty())) {
+    return Outcome(r, DeleteResult::kRefused,
+                   Status::Error(ErrorKind::kFatal,
+                                 "internal error: a delete request without the bucket, an ETag or a "
+                                 "version id reached the delete gate",
+                                 Context("DeleteObjects", r)));
+  }
+  if (std::optional<std::string> why = policy_.Refusal(r)) {
+    return Outcome(r, DeleteResult::kRefused,
+                   Status::Error(ErrorKind::kInvalidArgument, *why, Context("DeleteObjects", r)));
+  }
+  if (policy_.dry_run()) {
+    S3M_LOG_INFO("dry run: would delete s3://{}/{}{}", r.bucket, r.key,
+                 r.version_id.empty() ? "" : " (version " + r.version_id + ")");
+    return Outcome(r, DeleteResult::kWouldDelete);
+  }
+  return std::nullopt;
 }
 
 std::vector<DeleteOutcome> DeleteGate::DeleteBatch(const std::string& bucket,
                                                    const std::vector<DeleteRequest>& batch) {
   std::vector<DeleteOutcome> outcomes(batch.size());
-  std::vector<const DeleteRequest*> versioned, conditional;
-  std::vector<size_t> versioned_slots, conditional_slots;
+  Selection versioned, conditional;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const DeleteRequest& r = batch[i];
-    if (r.bucket != bucket || (r.etag.empty() && r.version_id.empty())) {
-      outcomes[i] = Outcome(r, DeleteResult::kRefused,
-                            Status::Error(ErrorKind::kFatal,
-                                          "internal error: a delete request without the bucket, "
-                                          "an ETag or a version id reached the delete gate",
-                                          Context("DeleteObjects", r)));
-      continue;
-    }
-    if (std::optional<std::string> why = policy_.Refusal(r)) {
-      outcomes[i] = Outcome(r, DeleteResult::kRefused,
-                            Status::Error(ErrorKind::kInvalidArgument, *why, Context("DeleteObjects", r)));
-      continue;
-    }
-    if (policy_.dry_run()) {
-      S3M_LOG_INFO("dry run: would delete s3://{}/{}{}", r.bucket, r.key,
-              r.version_id.empty() ? "" : " (version " + r.version_id + ")");
-      outcomes[i] = Outcome(r, DeleteResult::kWouldDelete);
-      continue;
-    }
-    if (!r.version_id.empty()) {
-      versioned.push_back(&r);
-      versioned_slots.push_back(i);
+    if (std::optional<DeleteOutcome> screened = Screen(bucket, batch[i])) {
+      outcomes[i] = std::move(*screened);
     } else {
-      conditional.push_back(&r);
-      conditional_slots.push_back(i);
+      (batch[i].version_id.empty() ? conditional : versioned).Add(&batch[i], i);
     }
   }
   // Exact versions need no condition: a version never changes.
-  Send(bucket, versioned, false, outcomes, versioned_slots);
-
+  Send(bucket, versioned, false, outcomes);
   if (conditional_.load() == ConditionalDeletes::kHonoured) {
-    Send(bucket, conditional, true, outcomes, conditional_slots);
-    return outcomes;
+    Send(bucket, conditional, true, outcomes);
+  } else {
+    SendCheckingEach(bucket, conditional, outcomes);
   }
-  // Not known to honour conditions (yet): each object is HEAD-checked right
-  // before its own delete; the first one that passes teaches the gate the
-  // server's way (Probe), which may settle it. Once conditions are known to
-  // work, the rest go in one conditional batch.
-  std::vector<const DeleteRequest*> rest;
-  std::vector<size_t> rest_slots;
-  for (size_t i = 0; i < conditional.size(); ++i) {
+  return outcomes;
+}
+
+// Not known to honour conditions (yet): each object is HEAD-checked right
+// before its own delete; the first one that passes teaches the gate the
+// server's way (Probe), which may settle it. Once conditions are known to
+// work, the rest go in one conditional batch.
+void DeleteGate::SendCheckingEach(const std::string& bucket, const Selection& requests,
+                                  std::vector<DeleteOutcome>& outcomes) {
+  Selection rest;
+  for (size_t i = 0; i < requests.requests.size(); ++i) {
+    const DeleteRequest& r = *requests.requests[i];
+    DeleteOutcome& out = outcomes[requests.slots[i]];
     if (conditional_.load() == ConditionalDeletes::kHonoured) {
-      rest.push_back(conditional[i]);
-      rest_slots.push_back(conditional_slots[i]);
+      rest.Add(&r, requests.slots[i]);
       continue;
     }
-    if (std::optional<DeleteOutcome> check = CheckUnchanged(*conditional[i])) {
-      outcomes[conditional_slots[i]] = *check;
+    if (std::optional<DeleteOutcome> check = CheckUnchanged(r)) {
+      out = *check;
       continue;
     }
     // The probe travels in a DeleteObjects body: only with a key XML carries.
-    if (conditional_.load() == ConditionalDeletes::kUnknown &&
-        s3::XmlCarriesUnchanged(conditional[i]->key)) {
-      if (std::optional<DeleteOutcome> settled = Probe(bucket, *conditional[i])) {
-        outcomes[conditional_slots[i]] = *settled;
+    if (conditional_.load() == ConditionalDeletes::kUnknown && s3::XmlCarriesUnchanged(r.key)) {
+      if (std::optional<DeleteOutcome> settled = Probe(bucket, r)) {
+        out = *settled;
         continue;
       }
     }
     if (conditional_.load() == ConditionalDeletes::kHonoured) {  // the probe just learnt it
-      rest.push_back(conditional[i]);
-      rest_slots.push_back(conditional_slots[i]);
+      rest.Add(&r, requests.slots[i]);
       continue;
     }
-    outcomes[conditional_slots[i]] = DeleteOne(*conditional[i], false);  // HEAD-checked just now
+    out = DeleteOne(r, false);  // HEAD-checked just now
   }
-  Send(bucket, rest, true, outcomes, rest_slots);
-  return outcomes;
+  Send(bucket, rest, true, outcomes);
 }
-
 DeleteOutcome DeleteGate::DeleteOne(const DeleteRequest& r, bool with_condition) {
   s3::DeleteObjectRequest req;
   req.bucket = r.bucket;

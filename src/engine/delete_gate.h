@@ -95,12 +95,30 @@ class DeleteGate {
   // HEAD with If-Match: nullopt when the object is still the verified one,
   // else the outcome (changed, gone, failed).
   std::optional<DeleteOutcome> CheckUnchanged(const DeleteRequest& request);
-  // Deletes `requests` (outcomes at `slots`): keys an XML body carries in
-  // one DeleteObjects (SendBatch), others one at a time (DeleteOne).
-  void Send(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
-            bool with_etags, std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots);
-  void SendBatch(const std::string& bucket, const std::vector<const DeleteRequest*>& requests,
-                 bool with_etags, std::vector<DeleteOutcome>& outcomes, const std::vector<size_t>& slots);
+  // Requests of a batch and where their outcomes go.
+  struct Selection {
+    std::vector<const DeleteRequest*> requests;
+    std::vector<size_t> slots;  // index into the outcomes
+    void Add(const DeleteRequest* r, size_t slot) {
+      requests.push_back(r);
+      slots.push_back(slot);
+    }
+  };
+  // A request that never reaches S3: malformed, refused by the policy, or
+  // --dry-run. nullopt: it goes on.
+  std::optional<DeleteOutcome> Screen(const std::string& bucket, const DeleteRequest& r) const;
+  // Deletes `requests`: keys an XML body carries in one DeleteObjects
+  // (SendBatch), others one at a time (DeleteOne).
+  void Send(const std::string& bucket, const Selection& requests, bool with_etags,
+            std::vector<DeleteOutcome>& outcomes);
+  void SendBatch(const std::string& bucket, const Selection& batch, bool with_etags,
+                 std::vector<DeleteOutcome>& outcomes);
+  // An endpoint whose conditions are not known to work: HEAD right before
+  // each object's own delete, probing on the way.
+  void SendCheckingEach(const std::string& bucket, const Selection& requests,
+                        std::vector<DeleteOutcome>& outcomes);
+  // One error entry of a DeleteObjects reply.
+  DeleteOutcome OnEntryError(const DeleteRequest& r, const s3::DeleteErrorEntry& e);
   // One DeleteObject, with If-Match when `with_condition` (unversioned); a
   // 412 is confirmed with a HEAD, and a matching object deleted without it.
   DeleteOutcome DeleteOne(const DeleteRequest& request, bool with_condition);

@@ -276,82 +276,107 @@ DownloadOutcome ObjectDownload::Complete(VerificationResult result) {
   return out;
 }
 
+Status ObjectDownload::Accept(uint64_t& position, uint64_t end, const char* data, size_t n,
+                              ObjectVerifier::RangeFeed* feed) {
+  if (settings_.cancelled && settings_.cancelled->load(std::memory_order_relaxed)) {
+    return Status::Error(ErrorKind::kCancelled, "the run is stopping");
+  }
+  if (position + n > end) {
+    return Status::Error(ErrorKind::kTransient, "the server sent more bytes than asked for");
+  }
+  // Written first, then hashed: the verifier may read the file back.
+  S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
+  if (feed) feed->Update(data, n);
+  position += n;
+  bytes_received_.fetch_add(n, std::memory_order_relaxed);
+  if (settings_.bytes_counter) settings_.bytes_counter->fetch_add(n, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+// One whole-object GET's state, reset by each attempt's headers.
+struct ObjectDownload::Whole {
+  std::optional<ObjectVerifier::RangeFeed> feed;
+  uint64_t position = 0;
+  uint64_t delivered = 0;  // bytes received over all attempts (Retried's progress)
+  bool deferred = false;   // per-part plan: verified after the layout is known
+  ObjectFacts facts;
+};
+
+Status ObjectDownload::StartWhole(const s3::ObjectMetadata& meta, Whole& whole) {
+  const uint64_t size = static_cast<uint64_t>(item_.size);
+  if (meta.content_length != size) {
+    return Status::Error(ErrorKind::kPreconditionFailed,
+                         fmt::format("the object has {} bytes now, {} when it was scanned",
+                                     meta.content_length, size),
+                         ErrorContext::ForObject("GetObject", item_.bucket, item_.key));
+  }
+  RememberMetadata(meta);
+  whole.facts = FactsFrom(meta);
+  plan_ = ChooseVerification(whole.facts);
+  whole.deferred = plan_.per_part();
+  whole.feed.reset();
+  verifier_.reset();
+  whole.position = 0;
+  if (!whole.deferred) {
+    verifier_ = std::make_unique<ObjectVerifier>(plan_, &file_->file());
+    whole.feed.emplace(verifier_->BeginRange(0, size));
+  }
+  return Status::Ok();
+}
+
+Result<VerificationResult> ObjectDownload::VerifyWhole(Whole& whole, const s3::ObjectMetadata& got) {
+  if (!whole.deferred) {
+    S3M_RETURN_IF_ERROR(whole.feed->Finish());
+    return verifier_->Finish();
+  }
+  // A multipart ETag or composite checksum on a small object: fetch the real
+  // layout, then hash the file (at most a chunk, from the page cache).
+  if (auto etag = ParseEtag(whole.facts.etag); etag && etag->part_count > 0) {
+    whole.facts.part_sizes = PartLayout(got, etag->part_count);
+  }
+  plan_ = ChooseVerification(whole.facts);
+  return VerifyFile(file_->file(), plan_);
+}
+
 DownloadOutcome ObjectDownload::RunWhole() {
   if (IsFolderMarker(item_)) return MakeDirectory();
   Status opened = OpenFile(/*resumable=*/false);
   if (!opened.ok()) return Fail(opened);
 
   const uint64_t size = static_cast<uint64_t>(item_.size);
-  std::optional<ObjectVerifier::RangeFeed> feed;
-  uint64_t position = 0;
-  uint64_t delivered = 0;  // bytes received over all attempts (Retried's progress)
-  bool deferred = false;  // per-part plan: verified after the layout is known
-  ObjectFacts facts;
-
+  Whole whole;
   s3::GetObjectRequest req = PinnedGet();
-  req.on_metadata = [&](const s3::ObjectMetadata& meta) -> Status {
-    if (meta.content_length != size) {
-      ErrorContext ctx = ErrorContext::ForObject("GetObject", item_.bucket, item_.key);
-      return Status::Error(ErrorKind::kPreconditionFailed,
-                           fmt::format("the object has {} bytes now, {} when it was scanned",
-                                       meta.content_length, size),
-                           ctx);
-    }
-    RememberMetadata(meta);
-    facts = FactsFrom(meta);
-    plan_ = ChooseVerification(facts);
-    deferred = plan_.per_part();
-    feed.reset();
-    verifier_.reset();
-    position = 0;
-    if (!deferred) {
-      verifier_ = std::make_unique<ObjectVerifier>(plan_, &file_->file());
-      feed.emplace(verifier_->BeginRange(0, size));
-    }
-    return Status::Ok();
-  };
+  req.on_metadata = [&](const s3::ObjectMetadata& meta) { return StartWhole(meta, whole); };
   const s3::BodySink sink = [&](const char* data, size_t n) -> Status {
-    if (settings_.cancelled && settings_.cancelled->load(std::memory_order_relaxed)) {
-      return Status::Error(ErrorKind::kCancelled, "the run is stopping");
-    }
-    if (position + n > size) {
-      return Status::Error(ErrorKind::kTransient, "the server sent more bytes than the object has");
-    }
-    S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
-    if (feed) feed->Update(data, n);
-    position += n;
-    delivered += n;
-    bytes_received_.fetch_add(n, std::memory_order_relaxed);
-    if (settings_.bytes_counter) settings_.bytes_counter->fetch_add(n, std::memory_order_relaxed);
+    S3M_RETURN_IF_ERROR(Accept(whole.position, size, data, n, whole.feed ? &*whole.feed : nullptr));
+    whole.delivered += n;
     return Status::Ok();
   };
-  auto got = Retried(delivered, [&](int) -> Result<s3::ObjectMetadata> {
+  auto got = Retried(whole.delivered, [&](int) -> Result<s3::ObjectMetadata> {
     auto r = store_.GetObject(req, sink);
-    if (r.ok() && position != size) {
+    if (r.ok() && whole.position != size) {
       return Status::Error(ErrorKind::kTransient,
-                           fmt::format("the body ended after {} of {} bytes", position, size),
+                           fmt::format("the body ended after {} of {} bytes", whole.position, size),
                            ErrorContext::ForObject("GetObject", item_.bucket, item_.key));
     }
     return r;
   });
   if (!got.ok()) return Fail(got.status());
-
-  Result<VerificationResult> verdict = VerificationResult{};
-  if (!deferred) {
-    Status fed = feed->Finish();
-    if (!fed.ok()) return Fail(fed);
-    verdict = verifier_->Finish();
-  } else {
-    // A multipart ETag or composite checksum on a small object: fetch the
-    // real layout, then hash the file (at most a chunk, from the page cache).
-    if (auto etag = ParseEtag(facts.etag); etag && etag->part_count > 0) {
-      facts.part_sizes = PartLayout(*got, etag->part_count);
-    }
-    plan_ = ChooseVerification(facts);
-    verdict = VerifyFile(file_->file(), plan_);
-  }
+  Result<VerificationResult> verdict = VerifyWhole(whole, *got);
   if (!verdict.ok()) return Fail(verdict.status());
   return Complete(std::move(*verdict));
+}
+
+std::optional<DownloadOutcome> ObjectDownload::SizeChanged(const s3::ObjectMetadata& head) const {
+  if (head.content_length == static_cast<uint64_t>(item_.size)) return std::nullopt;
+  DownloadOutcome out = facts_;
+  out.result = DownloadResult::kChanged;
+  out.current = head;
+  out.status = Status::Error(ErrorKind::kPreconditionFailed,
+                             fmt::format("the object has {} bytes now, {} when it was scanned",
+                                         head.content_length, item_.size),
+                             ErrorContext::ForObject("HeadObject", item_.bucket, item_.key));
+  return out;
 }
 
 bool ObjectDownload::Prepare() {
@@ -364,86 +389,76 @@ bool ObjectDownload::Prepare() {
     ended_ = Fail(head.status());
     return false;
   }
-  if (head->content_length != static_cast<uint64_t>(item_.size)) {
-    DownloadOutcome out = facts_;
-    out.result = DownloadResult::kChanged;
-    out.current = *head;
-    out.status = Status::Error(ErrorKind::kPreconditionFailed,
-                               fmt::format("the object has {} bytes now, {} when it was scanned",
-                                           head->content_length, item_.size),
-                               ErrorContext::ForObject("HeadObject", item_.bucket, item_.key));
-    ended_ = out;
-    return false;
-  }
+  if ((ended_ = SizeChanged(*head))) return false;
   RememberMetadata(*head);
   ObjectFacts facts = FactsFrom(*head);
   if (auto etag = ParseEtag(head->etag); etag && etag->part_count > 0) {
     facts.part_sizes = PartLayout(*head, etag->part_count);
   }
   plan_ = ChooseVerification(facts);
-
+  Status ready = Status::Ok();
   if (!file_) {
     done_ranges_.clear();  // nothing recorded is in a fresh file
-    Status opened = OpenFile(/*resumable=*/true);
-    if (!opened.ok()) {
-      ended_ = Fail(opened);
-      return false;
-    }
+    ready = OpenFile(/*resumable=*/true);
   }
-  verifier_ = std::make_unique<ObjectVerifier>(plan_, &file_->file());
-
-  // Ranges: the parts when their layout is known (each part then streams in
-  // order from one worker and its hasher never re-reads), split further when
-  // a part is much larger than a chunk; else chunk_size pieces.
-  const uint64_t size = static_cast<uint64_t>(item_.size);
-  const uint64_t chunk = std::max<uint64_t>(settings_.chunk_size, 1);
-  std::vector<ByteSpan> base;
-  const std::vector<uint64_t>& parts = plan_.part_sizes;
-  if (!parts.empty()) {
-    uint64_t offset = 0;
-    for (uint64_t part : parts) {
-      const uint64_t pieces = part <= 2 * chunk ? 1 : (part + chunk - 1) / chunk;
-      const uint64_t piece = (part + pieces - 1) / pieces;
-      for (uint64_t at = 0; at < part; at += piece) {
-        base.push_back({offset + at, std::min(piece, part - at)});
-      }
-      offset += part;
-    }
-  } else {
-    for (uint64_t at = 0; at < size; at += chunk) base.push_back({at, std::min(chunk, size - at)});
+  if (ready.ok()) {
+    verifier_ = std::make_unique<ObjectVerifier>(plan_, &file_->file());
+    ready = FeedDoneRanges();
   }
+  if (!ready.ok()) {
+    ended_ = Fail(ready);
+    return false;
+  }
+  ranges_ = RangesToFetch();
+  return true;
+}
 
-  // Bytes a previous run wrote and synced are fed from the file (they must
-  // be hashed too) and not fetched again.
+// Bytes a previous run wrote and synced are fed from the file (they must be
+// hashed too) and not fetched again.
+Status ObjectDownload::FeedDoneRanges() {
   std::sort(done_ranges_.begin(), done_ranges_.end(),
             [](const ByteSpan& a, const ByteSpan& b) { return a.offset < b.offset; });
   for (const ByteSpan& done : done_ranges_) {
-    if (done.offset + done.length > size) continue;
-    Status fed = verifier_->AddExistingRange(done.offset, done.length);
-    if (!fed.ok()) {
-      ended_ = Fail(fed);
-      return false;
-    }
+    if (done.offset + done.length > static_cast<uint64_t>(item_.size)) continue;
+    S3M_RETURN_IF_ERROR(verifier_->AddExistingRange(done.offset, done.length));
   }
+  return Status::Ok();
+}
+
+// The parts when their layout is known (each part then streams in order from
+// one worker and its hasher never re-reads), split further when a part is
+// much larger than a chunk; else chunk_size pieces. Minus the done ranges.
+std::vector<ByteSpan> ObjectDownload::RangesToFetch() const {
+  const uint64_t size = static_cast<uint64_t>(item_.size);
+  const uint64_t chunk = std::max<uint64_t>(settings_.chunk_size, 1);
+  std::vector<ByteSpan> base;
+  uint64_t offset = 0;
+  for (uint64_t part : plan_.part_sizes) {
+    const uint64_t pieces = part <= 2 * chunk ? 1 : (part + chunk - 1) / chunk;
+    const uint64_t piece = (part + pieces - 1) / pieces;
+    for (uint64_t at = 0; at < part; at += piece) base.push_back({offset + at, std::min(piece, part - at)});
+    offset += part;
+  }
+  if (plan_.part_sizes.empty()) {
+    for (uint64_t at = 0; at < size; at += chunk) base.push_back({at, std::min(chunk, size - at)});
+  }
+  std::vector<ByteSpan> ranges;
   for (const ByteSpan& span : base) {
     uint64_t at = span.offset;
     const uint64_t end = span.offset + span.length;
     for (const ByteSpan& done : done_ranges_) {
       const uint64_t done_end = done.offset + done.length;
       if (done_end <= at || done.offset >= end) continue;
-      if (done.offset > at) ranges_.push_back({at, done.offset - at});
+      if (done.offset > at) ranges.push_back({at, done.offset - at});
       at = std::max(at, done_end);
     }
-    if (at < end) ranges_.push_back({at, end - at});
+    if (at < end) ranges.push_back({at, end - at});
   }
-  return true;
+  return ranges;
 }
 
 void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced) {
-  {
-    std::lock_guard lock(mu_);
-    if (!failure_.ok()) return;
-  }
+  if (AnotherRangeFailed()) return;
   const ByteSpan span = ranges_[index];
   const uint64_t end = span.offset + span.length;
   ObjectVerifier::RangeFeed feed = verifier_->BeginRange(span.offset, span.length);
@@ -451,29 +466,16 @@ void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced
 
   s3::GetObjectRequest req = PinnedGet();
   req.checksum_mode = false;
-  const s3::BodySink sink = [&](const char* data, size_t n) -> Status {
-    if (settings_.cancelled && settings_.cancelled->load(std::memory_order_relaxed)) {
-      return Status::Error(ErrorKind::kCancelled, "the run is stopping");
-    }
-    if (position + n > end) {
-      return Status::Error(ErrorKind::kTransient, "the server sent more bytes than asked for");
-    }
-    S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
-    feed.Update(data, n);
-    position += n;
-    bytes_received_.fetch_add(n, std::memory_order_relaxed);
-    if (settings_.bytes_counter) settings_.bytes_counter->fetch_add(n, std::memory_order_relaxed);
-    return Status::Ok();
+  const s3::BodySink sink = [&](const char* data, size_t n) {
+    return Accept(position, end, data, n, &feed);
   };
   // A body that breaks off is resumed from the byte it reached: the feed
   // keeps its place, nothing is written or hashed twice.
   bool another_failed = false;
   auto got = Retried(position, [&](int) -> Result<s3::ObjectMetadata> {
-    {
-      std::lock_guard lock(mu_);
-      another_failed = !failure_.ok();
+    if ((another_failed = AnotherRangeFailed())) {
+      return Status::Error(ErrorKind::kCancelled, "another range failed");
     }
-    if (another_failed) return Status::Error(ErrorKind::kCancelled, "another range failed");
     req.range = s3::ByteRange{position, end - 1};
     auto r = store_.GetObject(req, sink);
     if (r.ok() && position != end) {
@@ -484,23 +486,20 @@ void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced
     }
     return r;
   });
-  if (!got.ok()) {
-    if (!another_failed) RecordFailure(got.status());
-    (void)feed.Finish();
-    return;
-  }
   Status fed = feed.Finish();
-  if (!fed.ok()) {
-    RecordFailure(fed);
-    return;
-  }
+  Status done = got.ok() ? fed : got.status();
   // The ordering rule of atomic_file.h: sync, then let the range be recorded.
-  Status synced = file_->Sync();
-  if (!synced.ok()) {
-    RecordFailure(synced);
+  if (done.ok()) done = file_->Sync();
+  if (!done.ok()) {
+    if (!another_failed) RecordFailure(done);
     return;
   }
   if (on_range_synced) on_range_synced(item_.id, span);
+}
+
+bool ObjectDownload::AnotherRangeFailed() {
+  std::lock_guard lock(mu_);
+  return !failure_.ok();
 }
 
 DownloadOutcome ObjectDownload::Finish() {

@@ -167,6 +167,19 @@ class ObjectDownload {
   // client's budget times this one.
   template <typename Fn>
   auto Retried(const uint64_t& delivered, Fn&& fn) -> decltype(fn(0));
+  // Takes `n` received bytes at `position` (< `end`): written, then hashed
+  // by `feed`, then counted. Refuses bytes past `end` and a stopping run.
+  Status Accept(uint64_t& position, uint64_t end, const char* data, size_t n,
+                ObjectVerifier::RangeFeed* feed);
+  struct Whole;
+  // A whole-object GET's headers: the size check and the verification plan.
+  Status StartWhole(const s3::ObjectMetadata& meta, Whole& whole);
+  Result<VerificationResult> VerifyWhole(Whole& whole, const s3::ObjectMetadata& got);
+  // kChanged when HEAD shows another size than the one scanned.
+  std::optional<DownloadOutcome> SizeChanged(const s3::ObjectMetadata& head) const;
+  Status FeedDoneRanges();
+  std::vector<ByteSpan> RangesToFetch() const;
+  bool AnotherRangeFailed();
 
   s3::ObjectStore& store_;
   FileSystem& fs_;

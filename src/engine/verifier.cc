@@ -146,13 +146,11 @@ std::optional<ParsedEtag> ParseEtag(std::string_view etag) {
   return parsed;
 }
 
-VerificationPlan ChooseVerification(const ObjectFacts& facts) {
-  VerificationPlan plan;
-  plan.size = facts.size;
-  std::vector<std::string> notes;
-  const std::optional<ParsedEtag> etag = ParseEtag(facts.etag);
+namespace {
 
-  // 1. An additional checksum, in PRODUCT.md §5.3's order.
+// 1. An additional checksum, in PRODUCT.md §5.3's order. false: none usable.
+bool PlanFromChecksum(const ObjectFacts& facts, const std::optional<ParsedEtag>& etag,
+                      VerificationPlan& plan, std::vector<std::string>& notes) {
   for (ChecksumAlgorithm algorithm :
        {ChecksumAlgorithm::kCrc64Nvme, ChecksumAlgorithm::kCrc32c, ChecksumAlgorithm::kCrc32,
         ChecksumAlgorithm::kSha256, ChecksumAlgorithm::kSha1}) {
@@ -180,37 +178,50 @@ VerificationPlan ChooseVerification(const ObjectFacts& facts) {
       plan.part_count = parts;
       plan.part_sizes = UsableLayout(facts, parts, &notes);
     }
-    plan.note = JoinNotes(notes);
-    return plan;
+    return true;
   }
+  return false;
+}
 
-  // 2. The ETag, unless encryption made it something other than an MD5.
+// 2. The ETag, unless encryption made it something other than an MD5.
+bool PlanFromEtag(const ObjectFacts& facts, const std::optional<ParsedEtag>& etag,
+                  VerificationPlan& plan, std::vector<std::string>& notes) {
   const bool kms = facts.server_side_encryption.size() >= 7 &&
                    EqualsIgnoreCase(facts.server_side_encryption.substr(0, 7), "aws:kms");
   if (kms || facts.sse_customer_key) {
     notes.push_back(fmt::format("{} object without an additional checksum: its ETag is not an "
                                 "MD5 of the content",
                                 kms ? "SSE-KMS" : "SSE-C"));
-  } else if (!etag) {
-    notes.push_back(fmt::format("ETag '{}' is not an MD5", facts.etag));
-  } else {
-    plan.algorithm = HashAlgorithm::kMd5;
-    plan.expected = std::string(StripQuotes(facts.etag));
-    std::transform(plan.expected.begin(), plan.expected.end(), plan.expected.begin(), AsciiToLower);
-    plan.expected_raw = etag->md5;
-    if (etag->part_count == 0) {
-      plan.method = VerificationMethod::kMd5Etag;
-    } else {
-      plan.method = VerificationMethod::kMultipartEtag;
-      plan.part_count = etag->part_count;
-      plan.part_sizes = UsableLayout(facts, etag->part_count, &notes);
-    }
-    plan.note = JoinNotes(notes);
-    return plan;
+    return false;
   }
+  if (!etag) {
+    notes.push_back(fmt::format("ETag '{}' is not an MD5", facts.etag));
+    return false;
+  }
+  plan.algorithm = HashAlgorithm::kMd5;
+  plan.expected = std::string(StripQuotes(facts.etag));
+  std::transform(plan.expected.begin(), plan.expected.end(), plan.expected.begin(), AsciiToLower);
+  plan.expected_raw = etag->md5;
+  if (etag->part_count == 0) {
+    plan.method = VerificationMethod::kMd5Etag;
+  } else {
+    plan.method = VerificationMethod::kMultipartEtag;
+    plan.part_count = etag->part_count;
+    plan.part_sizes = UsableLayout(facts, etag->part_count, &notes);
+  }
+  return true;
+}
 
-  // 3. Nothing but the size.
-  plan.method = VerificationMethod::kSizeOnly;
+}  // namespace
+
+VerificationPlan ChooseVerification(const ObjectFacts& facts) {
+  VerificationPlan plan;
+  plan.size = facts.size;
+  std::vector<std::string> notes;
+  const std::optional<ParsedEtag> etag = ParseEtag(facts.etag);
+  if (!PlanFromChecksum(facts, etag, plan, notes) && !PlanFromEtag(facts, etag, plan, notes)) {
+    plan.method = VerificationMethod::kSizeOnly;  // 3. nothing but the size
+  }
   plan.note = JoinNotes(notes);
   return plan;
 }

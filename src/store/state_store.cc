@@ -646,50 +646,6 @@ Result<std::optional<FileRecord>> StateStore::GetFile(const std::string& bucket,
   return std::optional<FileRecord>(ReadFileRecord(s));
 }
 
-Result<std::vector<FileRecord>> StateStore::FilesInState(FileState state,
-                                                         std::optional<bool> archived,
-                                                         int64_t after_id, int limit) {
-  // With `archived` given, files_by_state (state, archived, rowid) yields the
-  // rows in id order: a keyset page, no sort, whatever the table size.
-  const std::string sql =
-      fmt::format("SELECT {} FROM files WHERE state = ?1 AND id > ?2 {} ORDER BY id LIMIT ?3",
-                  kFileColumns, archived ? "AND archived = ?4" : "");
-  S3M_ASSIGN_OR_RETURN(Statement s, db_->Prepare(sql));
-  s.Bind(1, FileStateName(state)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-  if (archived) s.Bind(4, static_cast<int64_t>(*archived));
-  std::vector<FileRecord> out;
-  for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    out.push_back(ReadFileRecord(s));
-  }
-  return out;
-}
-
-Result<bool> StateStore::Transition(int64_t id, FileState from, FileState to,
-                                    const std::optional<std::string>& error_message) {
-  if (!IsAllowedTransition(from, to)) {
-    return Status::Error(ErrorKind::kFatal,
-                         fmt::format("internal error: the lifecycle has no step from {} to {}",
-                                     FileStateName(from), FileStateName(to)));
-  }
-  S3M_ASSIGN_OR_RETURN(
-      Statement s,
-      db_->Prepare("UPDATE files SET state = ?3, updated_at = ?5, "
-                   "attempts = attempts + (?3 = 'error'), "
-                   "error_message = CASE WHEN ?3 = 'error' THEN ?4 ELSE NULL END, "
-                   "verified_at = CASE WHEN ?3 = 'verified' THEN ?5 ELSE verified_at END, "
-                   "deleted_at = CASE WHEN ?3 = 'deleted' THEN ?5 ELSE deleted_at END "
-                   "WHERE id = ?1 AND state = ?2"));
-  S3M_RETURN_IF_ERROR(s.Bind(1, id)
-                          .Bind(2, FileStateName(from))
-                          .Bind(3, FileStateName(to))
-                          .Bind(4, error_message)
-                          .Bind(5, Now())
-                          .Run());
-  return db_->Changes() == 1;
-}
-
 Result<FileState> StateStore::ResetObject(const std::string& bucket, const std::string& key) {
   S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
   S3M_ASSIGN_OR_RETURN(std::optional<FileRecord> file, GetFile(bucket, key));

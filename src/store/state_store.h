@@ -221,16 +221,9 @@ class StateStore {
   Status FailListing(const std::string& bucket, const std::string& error);
 
   // --- Objects -----------------------------------------------------------
+  // One object's row, for `reset` and `status` (the engine reads rows as
+  // MigrationStore's WorkItems and changes them only through it).
   Result<std::optional<FileRecord>> GetFile(const std::string& bucket, const std::string& key);
-  // Rows in `state` with id > after_id, in id order, at most `limit`;
-  // `archived` narrows to objects that need (or do not need) a restore.
-  Result<std::vector<FileRecord>> FilesInState(FileState state, std::optional<bool> archived,
-                                               int64_t after_id, int limit);
-  // Compare-and-set of one row's state; false when the row was not in
-  // `from` any more. An error transition counts an attempt and keeps the
-  // message; leaving error clears it.
-  Result<bool> Transition(int64_t id, FileState from, FileState to,
-                          const std::optional<std::string>& error_message = std::nullopt);
   // `reset BUCKET KEY`: back to discovered, attempts and error cleared.
   // kInvalidArgument when no such object is recorded or it was already
   // deleted from S3. Returns the state it was in.

@@ -20,6 +20,20 @@
 namespace s3m::store {
 namespace {
 
+// A state change through the engine's one write path (MigrationStore::Apply):
+// an error counts an attempt and keeps its message.
+Result<bool> Move(StateStore& store, int64_t id, FileState from, FileState to,
+                  std::optional<std::string> error_message = std::nullopt) {
+  MigrationStore engine(store);
+  FileChange change;
+  change.id = id;
+  change.from = from;
+  change.to = to;
+  change.error_message = std::move(error_message);
+  change.count_attempt = to == FileState::kError;
+  return engine.Apply(change);
+}
+
 using ::testing::HasSubstr;
 
 class TempDir {
@@ -343,7 +357,7 @@ TEST_F(StateStoreTest, RescanCatchesChangedRemovedAddedAndReturningObjects) {
     ASSERT_TRUE(f.ok() && f->has_value());
     FileState at = FileState::kDiscovered;
     for (FileState next : path) {
-      auto moved = store->Transition((*f)->id, at, next);
+      auto moved = Move(*store, (*f)->id, at, next);
       ASSERT_TRUE(moved.ok() && *moved) << key;
       at = next;
     }
@@ -445,21 +459,21 @@ TEST_F(StateStoreTest, TransitionsFollowTheLifecycleAndAreCompareAndSet) {
   auto f = store->GetFile("b", "k");
   ASSERT_TRUE(f.ok() && f->has_value());
   const int64_t id = (*f)->id;
-  auto moved = store->Transition(id, FileState::kDiscovered, FileState::kDownloading);
+  auto moved = Move(*store, id, FileState::kDiscovered, FileState::kDownloading);
   ASSERT_TRUE(moved.ok());
   EXPECT_TRUE(*moved);
   // A second worker holding a stale view loses the race.
-  moved = store->Transition(id, FileState::kDiscovered, FileState::kDownloading);
+  moved = Move(*store, id, FileState::kDiscovered, FileState::kDownloading);
   ASSERT_TRUE(moved.ok());
   EXPECT_FALSE(*moved);
-  moved = store->Transition(id, FileState::kDownloading, FileState::kError, "GetObject: HTTP 500");
+  moved = Move(*store, id, FileState::kDownloading, FileState::kError, "GetObject: HTTP 500");
   ASSERT_TRUE(moved.ok() && *moved);
   f = store->GetFile("b", "k");
   EXPECT_EQ((*f)->state, FileState::kError);
   EXPECT_EQ((*f)->attempts, 1);
   EXPECT_EQ((*f)->error_message.value_or(""), "GetObject: HTTP 500");
   // No shortcut from error to verified.
-  auto skip = store->Transition(id, FileState::kError, FileState::kVerified);
+  auto skip = Move(*store, id, FileState::kError, FileState::kVerified);
   ASSERT_FALSE(skip.ok());
   EXPECT_FALSE(IsAllowedTransition(FileState::kDiscovered, FileState::kDeleted));
   EXPECT_FALSE(IsAllowedTransition(FileState::kDeleted, FileState::kDiscovered));
@@ -654,7 +668,7 @@ TEST_F(StateStoreTest, RunningTotalsMatchTheFilesTable) {
   objects.pop_back();
   ListAll(*store, "b", objects);
   auto f = store->GetFile("b", "k1");
-  ASSERT_TRUE(store->Transition((*f)->id, FileState::kDiscovered, FileState::kDownloading).ok());
+  ASSERT_TRUE(Move(*store, (*f)->id, FileState::kDiscovered, FileState::kDownloading).ok());
   Database& db = store->database();
   ASSERT_TRUE(db.Exec("UPDATE files SET state = 'error' WHERE key LIKE 'k2%'").ok());
   ASSERT_TRUE(db.Exec("UPDATE files SET last_modified = '2025-01-01T00:00:00Z' WHERE key = 'k3'").ok());
