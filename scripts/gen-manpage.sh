@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes s3migrate(1) from the built binary's own --help and --version
 # (help2man), with a section per command made of that command's --help: the
-# manual and the help text come from the same source and cannot drift.
+# manual and the help text come from the same source and cannot drift; the
+# SETTINGS section is `s3migrate settings --reference` (the settings table).
 #
 #   scripts/gen-manpage.sh BINARY OUTPUT
 set -euo pipefail
@@ -23,6 +24,20 @@ roff() { sed -e 's/\\/\\e/g' -e "s/^\\([.']\\)/\\\\\\&\\1/"; }
     "$bin" "$cmd" --help | roff
     echo ".fi"
   done
+  # Every setting, from the same table as the parser and the flags.
+  # Markdown tables become tagged paragraphs: key, then type, default and flag.
+  echo "[SETTINGS]"
+  (cd "$(mktemp -d)" && "$bin" settings --reference) | roff | awk -F' [|] ' '
+    /^# |^<!--|^[|] key |^[|] ---/ { next }
+    /^## / { sub(/^## /, ""); print ".SS " $0; next }
+    /^[|] / {
+      gsub(/`/, "", $0); n = split($0, c, / [|] /); sub(/^[|] /, "", c[1]); sub(/ [|]$/, "", c[n])
+      print ".TP"; print ".B " c[1]
+      line = c[2] "; default " c[3]; if (n >= 5 && c[4] != "") line = line "; flag \\fB" c[4] "\\fR"
+      print line; print ".br"; print c[n]; next
+    }
+    /^$/ { print ".PP"; next }
+    { gsub(/`/, ""); print }'
   cat <<'ROFF'
 [FILES]
 .TP

@@ -6,8 +6,12 @@
 #include <cstdio>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/context.h"
+#include "cli/settings_command.h"
+#include "cli/settings_table.h"
 #include "core/interrupt.h"
 #include "cli/ls_command.h"
 #include "cli/migrate_command.h"
@@ -37,21 +41,46 @@ extern "C" void OnInterrupt(int) {
   (void)!write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
 }
 
+std::string FlagTypeName(const SettingSpec& spec) {
+  switch (spec.type) {
+    case SettingType::kInteger: return "INT";
+    case SettingType::kSeconds: return "SECONDS";
+    case SettingType::kBytes: return "BYTES";
+    case SettingType::kChoice: return fmt::format("{{{}}}", fmt::join(spec.choices, ","));
+    case SettingType::kTextList: return "GLOB";
+    default: return spec.key == "endpoint_url" ? "URL" : "TEXT";
+  }
+}
+
+// The settings that have a flag come from the settings table; values are
+// checked with every other source (ValidateSettings), so a bad flag gets the
+// same message as a bad config line, and exit 2.
+void AddSettingFlag(CLI::App& app, const SettingSpec& spec, GlobalFlags& flags) {
+  const std::string key(spec.key);
+  const std::optional<std::string> value = SettingValueToml(spec, Settings{});
+  const std::string help =
+      fmt::format("{} (setting {}; default {})", spec.help, key,
+                  value ? *value : std::string(spec.unset_means.empty() ? "none" : spec.unset_means));
+  const std::string flag(spec.flag);
+  CLI::Option* option = nullptr;
+  if (spec.type == SettingType::kBoolean) {
+    app.add_flag_callback(flag, [&flags, key] { flags.settings[key] = {"true"}; }, help);
+  } else if (spec.type == SettingType::kTextList) {
+    option = app.add_option_function<std::vector<std::string>>(
+        flag, [&flags, key](const std::vector<std::string>& v) { flags.settings[key] = v; }, help);
+  } else {
+    option = app.add_option_function<std::string>(
+        flag, [&flags, key](const std::string& v) { flags.settings[key] = {v}; }, help);
+  }
+  if (option != nullptr) option->type_name(FlagTypeName(spec));
+}
+
 void AddGlobalOptions(CLI::App& app, GlobalFlags& flags) {
-  auto* g = &app;
-  g->add_option("--config", flags.config, "TOML settings file (default: ./s3migrate.toml if present)");
-  g->add_option("--db", flags.db, "State database (default: ./s3_migration_state.db)");
-  g->add_option("--dest", flags.dest, "Destination root, local_base_path (default: ~/s3_backup)");
-  g->add_option("--endpoint-url", flags.endpoint_url,
-                "S3 endpoint, e.g. http://127.0.0.1:9000 (env: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL)");
-  g->add_option("--region", flags.region, "Default region (env: AWS_REGION, AWS_DEFAULT_REGION)");
-  g->add_option("--profile", flags.profile, "AWS profile (env: AWS_PROFILE)");
-  g->add_flag("--path-style", flags.path_style, "Address buckets as https://host/bucket/key");
-  g->add_option("--concurrency", flags.concurrency, "Parallel transfers")->check(CLI::Range(1, 1024));
-  g->add_option("--log-level", flags.log_level, "debug, info, warn (default), error, off");
-  g->add_flag("--no-progress", flags.no_progress, "Do not print the progress block");
-  g->add_option("--include", flags.include, "Only buckets or bucket/key paths matching this glob");
-  g->add_option("--exclude", flags.exclude, "Skip buckets or bucket/key paths matching this glob");
+  app.add_option("--config", flags.config, "TOML settings file (default: ./s3migrate.toml if present)");
+  for (const SettingSpec& spec : SettingSpecs()) {
+    if (!spec.flag.empty()) AddSettingFlag(app, spec, flags);
+  }
+  app.add_flag("--no-progress", flags.no_progress, "Do not print the progress block");
 }
 
 }  // namespace
@@ -92,6 +121,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* retry = AddRetryCommand(app, retry_options);
   MigrateCommandOptions migrate_options;
   CLI::App* migrate = AddMigrateCommand(app, migrate_options);
+  SettingsOptions settings_options;
+  CLI::App* settings = AddSettingsCommand(app, settings_options);
 
   try {
     app.parse(argc, argv);
@@ -120,6 +151,7 @@ int RunCli(int argc, char** argv) {
   if (reset->parsed()) return RunResetCommand(reset_options, **ctx);
   if (retry->parsed()) return RunRetryCommand(retry_options, **ctx);
   if (migrate->parsed()) return RunMigrateCommand(migrate_options, **ctx);
+  if (settings->parsed()) return RunSettingsCommand(settings_options, **ctx);
   return kExitUsage;
 }
 

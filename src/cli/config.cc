@@ -1,14 +1,13 @@
 #include "cli/config.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
-#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "cli/settings_table.h"
 #include "core/text.h"
 
 namespace s3m::cli {
@@ -61,15 +60,15 @@ Status LoadPrices(const std::string& path, const toml::table& root, store::Price
 
 std::optional<uint64_t> ParseByteSize(std::string_view text) {
   size_t i = 0;
-  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  while (i < text.size() && IsAsciiSpace(text[i])) ++i;
   uint64_t number = 0;
   size_t digits = 0;
-  for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i, ++digits) {
+  for (; i < text.size() && IsAsciiDigit(text[i]); ++i, ++digits) {
     if (number > (UINT64_MAX - 9) / 10) return std::nullopt;
     number = number * 10 + static_cast<uint64_t>(text[i] - '0');
   }
   if (digits == 0) return std::nullopt;
-  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  while (i < text.size() && IsAsciiSpace(text[i])) ++i;
   std::string unit(text.substr(i));
   std::transform(unit.begin(), unit.end(), unit.begin(),
                  [](char c) { return AsciiToLower(c); });
@@ -94,6 +93,63 @@ std::string ExpandUser(const std::string& path) {
   return path;
 }
 
+namespace {
+
+// One setting's TOML value, by the table's type; ranges and choices are
+// checked as soon as it is set, with the line.
+//   glacier_restore_days = 3        download_chunk_size = "8MiB"
+//   include = ["photos*"]           delete_after_verify = false
+Status ReadSetting(const std::string& path, const SettingSpec& spec, const toml::node& node,
+                   Settings& settings) {
+  auto must_be = [&](std::string_view what) {
+    return ConfigError(path, fmt::format("{}\"{}\" must be {}", Where(node), spec.key, what));
+  };
+  Status set = Status::Ok();
+  switch (spec.type) {
+    case SettingType::kText:
+    case SettingType::kChoice:
+      if (!node.is_string()) return must_be("a string");
+      set = SetSettingFromText(spec, *node.value<std::string>(), settings);
+      break;
+    case SettingType::kBoolean:
+      if (!node.is_boolean()) return must_be("true or false");
+      set = SetSettingFromText(spec, *node.value<bool>() ? "true" : "false", settings);
+      break;
+    case SettingType::kInteger:
+      if (!node.is_integer()) return must_be("an integer");
+      set = SetSettingFromText(spec, std::to_string(*node.value<int64_t>()), settings);
+      break;
+    case SettingType::kSeconds:
+      if (!node.is_number()) return must_be("a number of seconds");
+      set = SetSettingFromText(spec, fmt::format("{}", *node.value<double>()), settings);
+      break;
+    case SettingType::kBytes:
+      if (node.is_integer() && *node.value<int64_t>() >= 0) {
+        set = SetSettingFromText(spec, std::to_string(*node.value<int64_t>()), settings);
+      } else if (node.is_string()) {
+        set = SetSettingFromText(spec, *node.value<std::string>(), settings);
+      } else {
+        return must_be("a byte count such as 8388608 or \"8MiB\"");
+      }
+      break;
+    case SettingType::kTextList: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return must_be("a list of strings");
+      (settings.*std::get<std::vector<std::string> Settings::*>(spec.field)).clear();
+      for (const toml::node& item : *array) {
+        if (!item.is_string()) return must_be("a list of strings");
+        S3M_RETURN_IF_ERROR(SetSettingFromText(spec, *item.value<std::string>(), settings));
+      }
+      break;
+    }
+  }
+  if (set.ok()) set = CheckSetting(spec, settings);
+  if (!set.ok()) return ConfigError(path, fmt::format("{}{}", Where(node), set.message()));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status LoadConfigFile(const std::string& path, Settings& settings) {
   toml::table table;
   try {
@@ -102,122 +158,20 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
     return ConfigError(path, fmt::format("line {}, column {}: {}", e.source().begin.line,
                                          e.source().begin.column, e.description()));
   }
-
-  static const std::set<std::string> kKnownKeys = {
-      "local_base_path", "glacier_restore_days", "glacier_restore_tier", "restore_poll_interval",
-      "progress_update_interval", "verification_method", "max_glacier_restores",
-      "download_chunk_size", "concurrency", "delete_after_verify", "state_db", "endpoint_url",
-      "region", "profile", "path_style", "log_level", "include", "exclude", "prices",
-      "min_free_space", "max_attempts", "conditional_deletes", "delete_size_only_verified",
-      "restore_requests_per_second"};
   for (const auto& [key, node] : table) {
-    if (!kKnownKeys.count(std::string(key.str()))) {
+    const std::string_view name = key.str();
+    if (name == "prices") continue;
+    const SettingSpec* spec = FindSetting(name);
+    if (spec == nullptr) {
+      std::vector<std::string_view> known;
+      for (const SettingSpec& s : SettingSpecs()) known.push_back(s.key);
       return ConfigError(path, fmt::format("{}unknown setting \"{}\" (known: {}; and the [prices] "
                                            "table)",
-                                           Where(node), key.str(), fmt::join(kKnownKeys, ", ")));
+                                           Where(node), name, fmt::join(known, ", ")));
     }
+    S3M_RETURN_IF_ERROR(ReadSetting(path, *spec, node, settings));
+    settings.file_keys.emplace_back(name);
   }
-
-  auto get_string = [&](const char* key, std::string& out) -> Status {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) return Status::Ok();
-    if (!node->is_string()) {
-      return ConfigError(path, fmt::format("{}\"{}\" must be a string", Where(*node), key));
-    }
-    out = node->value<std::string>().value();
-    return Status::Ok();
-  };
-  auto get_int = [&](const char* key, int& out, int64_t min, int64_t max) -> Status {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) return Status::Ok();
-    if (!node->is_integer()) {
-      return ConfigError(path, fmt::format("{}\"{}\" must be an integer", Where(*node), key));
-    }
-    const int64_t v = node->value<int64_t>().value();
-    if (v < min || v > max) {
-      return ConfigError(path, fmt::format("{}\"{}\" = {} is out of range [{}, {}]", Where(*node),
-                                           key, v, min, max));
-    }
-    out = static_cast<int>(v);
-    return Status::Ok();
-  };
-  auto get_bool = [&](const char* key, bool& out) -> Status {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) return Status::Ok();
-    if (!node->is_boolean()) {
-      return ConfigError(path, fmt::format("{}\"{}\" must be true or false", Where(*node), key));
-    }
-    out = node->value<bool>().value();
-    return Status::Ok();
-  };
-  auto get_string_list = [&](const char* key, std::vector<std::string>& out) -> Status {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) return Status::Ok();
-    const toml::array* array = node->as_array();
-    if (array == nullptr) {
-      return ConfigError(path, fmt::format("{}\"{}\" must be a list of strings", Where(*node), key));
-    }
-    out.clear();
-    for (const toml::node& item : *array) {
-      if (!item.is_string()) {
-        return ConfigError(path, fmt::format("{}\"{}\" must be a list of strings", Where(item), key));
-      }
-      out.push_back(item.value<std::string>().value());
-    }
-    return Status::Ok();
-  };
-
-  S3M_RETURN_IF_ERROR(get_string("local_base_path", settings.local_base_path));
-  S3M_RETURN_IF_ERROR(get_int("glacier_restore_days", settings.glacier_restore_days, 1, 365000));
-  S3M_RETURN_IF_ERROR(get_string("glacier_restore_tier", settings.glacier_restore_tier));
-  S3M_RETURN_IF_ERROR(get_int("restore_poll_interval", settings.restore_poll_interval, 1, 86400));
-  if (const toml::node* node = table.get("progress_update_interval")) {
-    if (!node->is_number()) {
-      return ConfigError(path, fmt::format("{}\"progress_update_interval\" must be a number of seconds",
-                                           Where(*node)));
-    }
-    settings.progress_update_interval = node->value<double>().value();
-  }
-  S3M_RETURN_IF_ERROR(get_string("verification_method", settings.verification_method));
-  S3M_RETURN_IF_ERROR(get_int("max_glacier_restores", settings.max_glacier_restores, 1, 1000000));
-  auto get_bytes = [&](const char* key, uint64_t& out) -> Status {
-    const toml::node* node = table.get(key);
-    if (node == nullptr) return Status::Ok();
-    std::optional<uint64_t> bytes;
-    if (node->is_integer() && node->value<int64_t>().value() >= 0) {
-      bytes = static_cast<uint64_t>(node->value<int64_t>().value());
-    } else if (node->is_string()) {
-      bytes = ParseByteSize(node->value<std::string>().value());
-    }
-    if (!bytes) {
-      return ConfigError(path, fmt::format("{}\"{}\" must be a byte count such as 8388608 or "
-                                           "\"8MiB\"",
-                                           Where(*node), key));
-    }
-    out = *bytes;
-    return Status::Ok();
-  };
-  S3M_RETURN_IF_ERROR(get_bytes("download_chunk_size", settings.download_chunk_size));
-  if (table.get("min_free_space") != nullptr) {
-    uint64_t reserve = 0;
-    S3M_RETURN_IF_ERROR(get_bytes("min_free_space", reserve));
-    settings.min_free_space = reserve;
-  }
-  S3M_RETURN_IF_ERROR(get_int("max_attempts", settings.max_attempts, 1, 1000));
-  S3M_RETURN_IF_ERROR(get_string("conditional_deletes", settings.conditional_deletes));
-  S3M_RETURN_IF_ERROR(get_bool("delete_size_only_verified", settings.delete_size_only_verified));
-  S3M_RETURN_IF_ERROR(get_int("restore_requests_per_second", settings.restore_requests_per_second,
-                              1, 10000));
-  S3M_RETURN_IF_ERROR(get_int("concurrency", settings.concurrency, 1, 1024));
-  S3M_RETURN_IF_ERROR(get_bool("delete_after_verify", settings.delete_after_verify));
-  S3M_RETURN_IF_ERROR(get_string("state_db", settings.state_db));
-  S3M_RETURN_IF_ERROR(get_string("endpoint_url", settings.endpoint_url));
-  S3M_RETURN_IF_ERROR(get_string("region", settings.region));
-  S3M_RETURN_IF_ERROR(get_string("profile", settings.profile));
-  S3M_RETURN_IF_ERROR(get_bool("path_style", settings.path_style));
-  S3M_RETURN_IF_ERROR(get_string("log_level", settings.log_level));
-  S3M_RETURN_IF_ERROR(get_string_list("include", settings.include));
-  S3M_RETURN_IF_ERROR(get_string_list("exclude", settings.exclude));
   S3M_RETURN_IF_ERROR(LoadPrices(path, table, settings.prices));
   settings.config_file = path;
   return Status::Ok();
@@ -230,32 +184,9 @@ Status ValidateSettings(Settings& settings) {
     ctx.path = settings.config_file;
     return Status::Error(ErrorKind::kInvalidArgument, std::move(message), ctx);
   };
-  const std::string& tier = settings.glacier_restore_tier;
-  if (tier != "Expedited" && tier != "Standard" && tier != "Bulk") {
-    return invalid(fmt::format("glacier_restore_tier \"{}\" is not one of Expedited, Standard, Bulk",
-                               tier));
-  }
-  if (settings.verification_method != "etag" && settings.verification_method != "md5") {
-    return invalid(fmt::format("verification_method \"{}\" is not one of etag, md5",
-                               settings.verification_method));
-  }
-  if (!(settings.progress_update_interval >= 0.1 && settings.progress_update_interval <= 3600)) {
-    return invalid(fmt::format("progress_update_interval {} must be between 0.1 and 3600 seconds",
-                               settings.progress_update_interval));
-  }
-  // S3 multipart parts are at least 5 MiB (except the last); smaller ranged
-  // GETs only add requests. 5 GiB is S3's largest part.
-  if (settings.download_chunk_size < (1ull << 20) || settings.download_chunk_size > (5ull << 30)) {
-    return invalid(fmt::format("download_chunk_size {} must be between 1 MiB and 5 GiB",
-                               settings.download_chunk_size));
-  }
-  if (settings.concurrency < 0 || settings.concurrency > 1024) {
-    return invalid(fmt::format("concurrency {} must be between 1 and 1024", settings.concurrency));
-  }
-  const std::string& conditional = settings.conditional_deletes;
-  if (conditional != "auto" && conditional != "honoured" && conditional != "head-first") {
-    return invalid(fmt::format("conditional_deletes \"{}\" is not one of auto, honoured, head-first",
-                               conditional));
+  // Values may come from flags as well as the file: each is checked again.
+  for (const SettingSpec& spec : SettingSpecs()) {
+    if (Status checked = CheckSetting(spec, settings); !checked.ok()) return invalid(checked.message());
   }
   if (settings.local_base_path.empty()) return invalid("local_base_path must not be empty");
   if (settings.state_db.empty()) return invalid("state_db must not be empty");

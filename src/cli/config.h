@@ -53,6 +53,7 @@ struct Settings {
   store::PriceTable prices;
 
   std::string config_file;  // the file the settings came from, "" for none
+  std::vector<std::string> file_keys;  // the keys that file set
 };
 
 // Reads a TOML config file into `settings` (keys not in the file keep their

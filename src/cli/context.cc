@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/app.h"
+#include "cli/settings_table.h"
 #include "core/logging.h"
 #include "s3/client.h"
 #include "s3/credentials.h"
@@ -26,16 +27,16 @@ Result<std::unique_ptr<CommandContext>> CommandContext::Create(const GlobalFlags
   }
   if (!config_path.empty()) S3M_RETURN_IF_ERROR(LoadConfigFile(config_path, s));
 
-  if (flags.db) s.state_db = *flags.db;
-  if (flags.dest) s.local_base_path = *flags.dest;
-  if (flags.endpoint_url) s.endpoint_url = *flags.endpoint_url;
-  if (flags.region) s.region = *flags.region;
-  if (flags.profile) s.profile = *flags.profile;
-  if (flags.path_style) s.path_style = true;
-  if (flags.concurrency) s.concurrency = *flags.concurrency;
-  if (flags.log_level) s.log_level = *flags.log_level;
-  if (!flags.include.empty()) s.include = flags.include;
-  if (!flags.exclude.empty()) s.exclude = flags.exclude;
+  for (const auto& [key, values] : flags.settings) {
+    const SettingSpec* spec = FindSetting(key);
+    if (spec == nullptr || values.empty()) continue;
+    if (spec->type == SettingType::kTextList) {
+      (s.*std::get<std::vector<std::string> Settings::*>(spec->field)).clear();
+      for (const std::string& v : values) S3M_RETURN_IF_ERROR(SetSettingFromText(*spec, v, s));
+    } else {
+      S3M_RETURN_IF_ERROR(SetSettingFromText(*spec, values.back(), s));
+    }
+  }
   S3M_RETURN_IF_ERROR(ValidateSettings(s));
 
   LogLevel level;

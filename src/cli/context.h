@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,17 +18,10 @@ namespace s3m::cli {
 // Flags common to every command, as given on the command line.
 struct GlobalFlags {
   std::string config;
-  std::optional<std::string> db;
-  std::optional<std::string> dest;
-  std::optional<std::string> endpoint_url;
-  std::optional<std::string> region;
-  std::optional<std::string> profile;
-  bool path_style = false;
-  std::optional<int> concurrency;
-  std::optional<std::string> log_level;
   bool no_progress = false;
-  std::vector<std::string> include;
-  std::vector<std::string> exclude;
+  // Settings given as flags (settings_table.h), by key, as typed: the last
+  // one counts, except for lists, which collect every occurrence.
+  std::map<std::string, std::vector<std::string>> settings;
 };
 
 class CommandContext {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <gtest/gtest.h>
 
@@ -71,8 +72,8 @@ TEST_F(ConfigFileTest, TheShippedExampleIsValidAndStatesTheDefaults) {
   std::string line, enabled;
   while (std::getline(in, line)) {
     // "# key = value" and "# [table]" lines are examples; other comments are prose.
-    const bool setting = line.rfind("# ", 0) == 0 && (line.find(" = ") != std::string::npos ||
-                                                      line.rfind("# [", 0) == 0);
+    static const std::regex kExample(R"(^# ([a-z_0-9]+ = |\[))");
+    const bool setting = std::regex_search(line, kExample);
     enabled += (setting ? line.substr(2) : line) + "\n";
   }
   Settings all;
@@ -141,11 +142,7 @@ TEST_P(BadConfigTest, IsRejectedWithFileAndCause) {
   ASSERT_FALSE(st.ok()) << GetParam().toml;
   EXPECT_EQ(st.kind(), ErrorKind::kInvalidArgument);
   EXPECT_NE(st.ToString().find(GetParam().expected_fragment), std::string::npos) << st.ToString();
-  if (std::string(GetParam().toml).find("verification") == std::string::npos &&
-      std::string(GetParam().toml).find("tier") == std::string::npos &&
-      std::string(GetParam().toml).find("chunk_size = 1024") == std::string::npos) {
-    EXPECT_NE(st.ToString().find(path), std::string::npos) << st.ToString();
-  }
+  EXPECT_NE(st.ToString().find(path), std::string::npos) << st.ToString();
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -157,7 +154,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"concurrency = 100000", "out of range"},
                       BadConfig{"delete_after_verify = \"yes\"", "must be true or false"},
                       BadConfig{"download_chunk_size = \"8 parsecs\"", "byte count"},
-                      BadConfig{"download_chunk_size = 1024", "between 1 MiB and 5 GiB"},
+                      BadConfig{"download_chunk_size = 1024", "between 1MiB and 5GiB"},
                       BadConfig{"glacier_restore_tier = \"Fast\"", "not one of Expedited"},
                       BadConfig{"verification_method = \"sha\"", "not one of etag, md5"},
                       BadConfig{"include = \"photos\"", "list of strings"},
