@@ -47,6 +47,8 @@ packages=(
   rclone
   # s3cmd, a third client the benchmarks (bench/) drive
   s3cmd
+  # the Debian package and its check (scripts/package-deb.sh)
+  dpkg-dev fakeroot lintian
 )
 
 # Node.js runs s3rver. Machines that already have a node (e.g. NodeSource's,

@@ -32,5 +32,5 @@ complete_words() {  # completes the words given; prints the candidates
 [[ "$(complete_words s3migrate --no-p)" == "--no-progress" ]] || fail "completing '--no-p'"
 [[ -f "$prefix/share/doc/s3migrate/examples/s3migrate.toml" ]] || fail "no example settings"
 [[ -f "$prefix/share/doc/s3migrate/PRODUCT.md" ]] || fail "no docs"
-[[ -f "$prefix/share/doc/s3migrate/settings.md" ]] || fail "no settings reference"
+[[ -f "$prefix/share/doc/s3migrate/settings.md" && -f "$prefix/share/doc/s3migrate/guide.md" ]] || fail "no settings reference or guide"
 echo "ok - installed: binary, s3migrate(1), bash completion, example settings, docs"

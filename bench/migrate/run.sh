@@ -2,6 +2,7 @@
 # The migrate benchmark (issue 5). Not a test: it prints figures.
 #
 #   bench/migrate/run.sh [--reps N] [--sets small,large] [--build DIR]
+#                        [--baseline S3MIGRATE_BINARY]
 #                        (defaults: 3 repetitions, both sets)
 #
 # Starts one s3emu (tools/s3emu, signature checking on) through
@@ -13,6 +14,9 @@
 #               max_concurrent_requests 32
 #   s3cmd       `get --recursive` then `del --recursive` (it has no S3 -> local
 #               move), timed together
+#   baseline    with --baseline: another s3migrate binary (e.g. built from an
+#               earlier commit), run exactly like s3migrate, so a change is
+#               measured against what it replaces in the same run
 #   get-loop    the server's raw GET ceiling: bench_migrate_get_loop, a bare
 #               parallel GET loop through s3migrate's HTTP client, bodies
 #               thrown away (no disk, no hashing, no delete)
@@ -36,12 +40,14 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 reps=3
 sets="small,large"
 build="$root/build"
+baseline=""
 while (($# > 0)); do
   case "$1" in
     --reps) reps="$2"; shift ;;
     --sets) sets="$2"; shift ;;
     --build) build="$2"; shift ;;
-    *) echo "usage: $0 [--reps N] [--sets small,large] [--build DIR]" >&2; exit 2 ;;
+    --baseline) baseline="$(realpath "$2")"; shift ;;
+    *) echo "usage: $0 [--reps N] [--sets small,large] [--build DIR] [--baseline BIN]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -60,4 +66,5 @@ work="$(mktemp -d /var/tmp/s3migrate-bench-XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 export S3M_S3EMU_BIN="$build/tools/s3emu/s3emu"
 export BENCH_ROOT="$root" BENCH_BUILD="$build" BENCH_WORK="$work" BENCH_REPS="$reps" BENCH_SETS="$sets"
+export BENCH_BASELINE="$baseline"
 "$root/scripts/with-test-servers.sh" --s3emu -- bash "$root/bench/migrate/run_inside.sh"

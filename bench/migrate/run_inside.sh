@@ -12,7 +12,9 @@ admin="$S3M_TEST_S3EMU_ADMIN"
 access="$S3M_TEST_S3EMU_ACCESS_KEY" secret="$S3M_TEST_S3EMU_SECRET_KEY" region="$S3M_TEST_S3EMU_REGION"
 s3migrate="$BENCH_BUILD/src/cli/s3migrate"
 get_loop="$BENCH_BUILD/bench/migrate/bench_migrate_get_loop"
+baseline="${BENCH_BASELINE:-}"
 tools=(s3migrate rclone aws s3cmd get-loop)
+[[ -n "$baseline" ]] && tools=(s3migrate baseline rclone aws s3cmd get-loop)
 
 # Every client reads only what this script gives it: no ~/.aws, no ~/.s3cfg.
 export AWS_ACCESS_KEY_ID="$access" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION="$region"
@@ -102,7 +104,9 @@ check() {
 run_tool() {
   local tool="$1" set="$2" dest="$3"
   case "$tool" in
-    s3migrate)
+    s3migrate | baseline)
+      local bin="$s3migrate"
+      [[ "$tool" == baseline ]] && bin="$baseline"
       cat >"$work/s3migrate.toml" <<EOF
 local_base_path = "$dest"
 state_db = "$work/state.db"
@@ -110,8 +114,8 @@ endpoint_url = "$endpoint"
 path_style = true
 EOF
       rm -f "$work/state.db"*
-      "$s3migrate" --config "$work/s3migrate.toml" scan "$set" >/dev/null &&
-        "$s3migrate" --config "$work/s3migrate.toml" --no-progress migrate >"$work/s3migrate.out"
+      "$bin" --config "$work/s3migrate.toml" scan "$set" >/dev/null &&
+        "$bin" --config "$work/s3migrate.toml" --no-progress migrate >"$work/s3migrate.out"
       ;;
     rclone)
       local tuning=(--transfers 32 --checkers 32)
@@ -142,7 +146,7 @@ measure() {
   "make_$set"
   sync
   if ! /usr/bin/time -f '%e %U %S %M' -o "$work/time" \
-       bash -c "$(declare -f run_tool); $(declare -p work endpoint region access secret s3migrate get_loop aws); \
+       bash -c "$(declare -f run_tool); $(declare -p work endpoint region access secret s3migrate baseline get_loop aws); \
                 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_CONFIG_FILE; \
                 run_tool $tool $set $dest" >"$work/tool.log" 2>&1; then
     echo "$tool on $set failed:" >&2

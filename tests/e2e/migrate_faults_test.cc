@@ -4,6 +4,10 @@
 // byte and deleted, and no object may be deleted on the strength of bad data.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+#include <thread>
+
 #include "emulator_fixture.h"
 
 namespace s3m::testing {
@@ -175,6 +179,42 @@ TEST_F(MigrateFaultsTest, WrongPreconditionFailedCannotSpin) {
   EXPECT_GT(InjectedCount("precondition_failed"), 0);
   // A handful of requests per object, not a loop.
   EXPECT_LT(InjectedCount("precondition_failed"), 30);
+}
+
+// Issue 15: max_glacier_restores bounds every restore paid for and not yet
+// downloaded. While both download slots are held by slow downloads, restored
+// copies wait for a slot, and no further restore is asked for: they would
+// expire unused. Once the slots free up, the rest follow.
+TEST_F(MigrateFaultsTest, RestoredCopiesWaitingForADownloadSlotCountAgainstTheRestoreLimit) {
+  StartEmulator({"--restore-delay", "Expedited=0,Standard=0,Bulk=0"});
+  run_->SetConfig("concurrency", "1");  // two download slots
+  run_->SetConfig("max_glacier_restores", "2");
+  run_->SetConfig("restore_poll_interval", "1");
+  CreateBucket("cold");
+  Put("cold", "big1", TestBytes(1000, 1));
+  Put("cold", "big2", TestBytes(1000, 2));
+  for (int i = 1; i <= 6; ++i) Put("cold", "g" + std::to_string(i), TestBytes(500, 10 + i), "GLACIER");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"keys", {"big1", "big2"}},
+            {"ms", 8000}});
+  int64_t restores_while_slots_busy = -1;
+  ProcessResult migrate = run_->Run({"migrate"}, [&](pid_t) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(PathExists(run_->db()) &&
+             SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'downloading' AND "
+                                "key IN ('big1', 'big2')") == 2)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Several polls: the two restores are done and their copies wait.
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    restores_while_slots_busy = RequestCount("RestoreObject");
+  });
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  EXPECT_EQ(restores_while_slots_busy, 2);
+  EXPECT_EQ(RequestCount("RestoreObject"), 6);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("cold");
 }
 
 // Issue 15: where conditional deletes cannot be trusted, each object is
