@@ -11,20 +11,24 @@ include(GNUInstallDirs)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME s3migrate)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+# A packaging revision: the package is not Debian-native (its changelog is
+# changelog.Debian.gz), and a rebuilt package can be told apart.
+set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # Whoever builds and ships the package is its maintainer: say who.
 set(S3M_DEB_MAINTAINER "s3migrate maintainers <maintainers@s3migrate.org>"
     CACHE STRING "The Maintainer field of the .deb (name <email>)")
 set(CPACK_PACKAGE_CONTACT "${S3M_DEB_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "move everything out of Amazon S3 onto local disk, safely")
+# The synopsis is CPACK_PACKAGE_DESCRIPTION_SUMMARY; this is the extended
+# description below it (CPack indents it).
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "move everything out of Amazon S3 onto local disk, safely
- s3migrate inventories every bucket of an Amazon S3 (or S3-compatible)
- account into an SQLite state database, downloads every object to local
- disk in parallel, restores Glacier and Deep Archive objects by itself,
- verifies each copy with the strongest checksum S3 offers, and deletes an
- object from S3 only after its verified copy is durable on disk. It runs
- unattended until done and resumes after an interruption or a crash.")
+    "s3migrate inventories every bucket of an Amazon S3 (or S3-compatible)
+account into an SQLite state database, downloads every object to local
+disk in parallel, restores Glacier and Deep Archive objects by itself,
+verifies each copy with the strongest checksum S3 offers, and deletes an
+object from S3 only after its verified copy is durable on disk. It runs
+unattended until done and resumes after an interruption or a crash.")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
