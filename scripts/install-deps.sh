@@ -49,6 +49,8 @@ packages=(
   s3cmd
   # the Debian package and its check (scripts/package-deb.sh)
   dpkg-dev fakeroot lintian
+  # clang and libFuzzer for the fuzz targets (scripts/fuzz.sh)
+  clang-14 libclang-rt-14-dev
 )
 
 # Node.js runs s3rver. Machines that already have a node (e.g. NodeSource's,

@@ -2,11 +2,14 @@
 # Installs what is missing, builds, and runs every test:
 #   1. the regular build: unit tests and integration tests against real
 #      s3rver and OpenStack Swift (s3api) servers started for this run;
-#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+#   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. each libFuzzer target (tests/fuzz) briefly over its seed corpus and
+#      regressions (scripts/fuzz.sh; S3M_FUZZ_SECONDS each, default 15).
 # Between 1 and 2, the unit tests run once more with the repository's parent
 # folder emptied (scripts/check-standalone.sh).
-# Ends with one line "N passed, N failed" over both runs; exits non-zero if
-# anything failed. `S3M_SKIP_SANITIZE=1` skips step 2 for a quick local run.
+# Ends with one line "N passed, N failed" over every run (a fuzz target is
+# one test); exits non-zero if anything failed. `S3M_SKIP_SANITIZE=1` skips
+# steps 2 and 3 for a quick local run.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -51,8 +54,17 @@ if [[ "${S3M_SKIP_SANITIZE:-0}" != 1 ]]; then
   run_suite "$root/build-asan" sanitized || failed=1
 fi
 
+fuzz_passed=0 fuzz_failed=0
+if [[ "${S3M_SKIP_SANITIZE:-0}" != 1 ]]; then
+  echo "=== fuzz: each target for ${S3M_FUZZ_SECONDS:-15} s ==="
+  "$root/scripts/fuzz.sh" --seconds "${S3M_FUZZ_SECONDS:-15}" | tee "$logs/fuzz.out" || failed=1
+  fuzz_passed="$(awk 'NR > 1 && $4 == 0' "$logs/fuzz.out" | wc -l)"
+  fuzz_failed="$(awk 'NR > 1 && $4 != 0' "$logs/fuzz.out" | wc -l)"
+  ((fuzz_passed > 0)) || { echo "test.sh: the fuzz run did not complete" >&2; failed=1; }
+fi
+
 # Totals over every ctest run: "N tests failed out of M".
-passed=0 failures=0
+passed=$fuzz_passed failures=$fuzz_failed
 for log in "$logs"/*.log; do
   line="$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1 || true)"
   if [[ -z "$line" ]]; then

@@ -148,16 +148,7 @@ Status ReadSetting(const std::string& path, const SettingSpec& spec, const toml:
   return Status::Ok();
 }
 
-}  // namespace
-
-Status LoadConfigFile(const std::string& path, Settings& settings) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return ConfigError(path, fmt::format("line {}, column {}: {}", e.source().begin.line,
-                                         e.source().begin.column, e.description()));
-  }
+Status ApplyConfigTable(const std::string& path, const toml::table& table, Settings& settings) {
   for (const auto& [key, node] : table) {
     const std::string_view name = key.str();
     if (name == "prices") continue;
@@ -175,6 +166,33 @@ Status LoadConfigFile(const std::string& path, Settings& settings) {
   S3M_RETURN_IF_ERROR(LoadPrices(path, table, settings.prices));
   settings.config_file = path;
   return Status::Ok();
+}
+
+Status ParseError(const std::string& path, const toml::parse_error& e) {
+  return ConfigError(path, fmt::format("line {}, column {}: {}", e.source().begin.line,
+                                       e.source().begin.column, e.description()));
+}
+
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, Settings& settings) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return ParseError(path, e);
+  }
+  return ApplyConfigTable(path, table, settings);
+}
+
+Status LoadConfigText(std::string_view text, const std::string& path, Settings& settings) {
+  toml::table table;
+  try {
+    table = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return ParseError(path, e);
+  }
+  return ApplyConfigTable(path, table, settings);
 }
 
 Status ValidateSettings(Settings& settings) {

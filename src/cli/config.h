@@ -60,6 +60,8 @@ struct Settings {
 // value). Unknown keys, wrong types and out-of-range values are errors of
 // kind kInvalidArgument naming the file, the key and, where known, the line.
 Status LoadConfigFile(const std::string& path, Settings& settings);
+// The same for TOML text; `path` names it in messages.
+Status LoadConfigText(std::string_view text, const std::string& path, Settings& settings);
 
 // Checks values that may come from any source. `~` in paths is expanded.
 Status ValidateSettings(Settings& settings);

@@ -115,6 +115,10 @@ class Cursor {
 // A second of 60 (a leap second in the grammar of both formats) rolls over.
 std::optional<TimePoint> MakeTime(int y, int mon, int d, int h, int mi, int s) {
   using namespace std::chrono;
+  // What a system_clock time point (int64 nanoseconds around 1970) holds:
+  // a date beyond it, from a broken or hostile reply, is refused rather than
+  // overflowing (found by tests/fuzz/headers_fuzz.cc).
+  if (y < 1678 || y > 2261) return std::nullopt;
   if (mon < 1 || mon > 12 || d < 1 || d > 31) return std::nullopt;
   if (h > 23 || mi > 59 || s > 60) return std::nullopt;
   year_month_day ymd{year{y}, month{static_cast<unsigned>(mon)}, day{static_cast<unsigned>(d)}};

@@ -72,7 +72,7 @@ std::string EscapeSegment(std::string_view segment) {
   out.reserve(segment.size());
   size_t i = 0;
   // ".<anything>%~partial" is how a partial file is spelt (atomic_file.h).
-  if (segment.size() > 1 + kPartialFileSuffix.size() && segment.front() == '.' &&
+  if (segment.size() >= 1 + kPartialFileSuffix.size() && segment.front() == '.' &&
       segment.ends_with(kPartialFileSuffix)) {
     AppendEscapedByte('.', &out);
     i = 1;

@@ -41,13 +41,19 @@ std::string_view StripQuotes(std::string_view s) {
 }
 
 // "...-12" -> ("...", 12); no suffix -> (s, 0); a malformed suffix -> nullopt.
+constexpr int kMaxParts = 10000;
+
 std::optional<std::pair<std::string_view, int>> SplitPartCount(std::string_view s) {
   const size_t dash = s.rfind('-');
   if (dash == std::string_view::npos) return std::make_pair(s, 0);
   const std::string_view digits = s.substr(dash + 1);
   int parts = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), parts);
-  if (ec != std::errc() || end != digits.data() + digits.size() || parts < 1) return std::nullopt;
+  // S3 multipart uploads have 1 to 10,000 parts: any other count is not an
+  // S3 part count (and would only feed nonsense to the layout guesses).
+  if (ec != std::errc() || end != digits.data() + digits.size() || parts < 1 || parts > kMaxParts) {
+    return std::nullopt;
+  }
   return std::make_pair(s.substr(0, dash), parts);
 }
 

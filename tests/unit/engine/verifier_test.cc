@@ -66,6 +66,8 @@ TEST(ParseEtagTest, Table) {
                         Case{"9B2CF535F27731C974343645A3985328", true, 0},
                         Case{"\"4f31993babf5e008fdc56960319284ce-3\"", true, 3},
                         Case{"4f31993babf5e008fdc56960319284ce-10000", true, 10000},
+                        Case{"4f31993babf5e008fdc56960319284ce-10001", false, 0},  // S3's limit
+                        Case{"4f31993babf5e008fdc56960319284ce-2147483647", false, 0},
                         Case{"4f31993babf5e008fdc56960319284ce-0", false, 0},
                         Case{"4f31993babf5e008fdc56960319284ce-", false, 0},
                         Case{"4f31993babf5e008fdc56960319284ce-x", false, 0},
