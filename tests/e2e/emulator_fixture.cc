@@ -102,7 +102,8 @@ void EmulatorMigrateTest::ExpectBucketUntouched(const std::string& bucket) {
   EXPECT_EQ(RemainingEtags(bucket), etags_[bucket]);
 }
 
-void EmulatorMigrateTest::ExpectConsistentAfterInterruption(const std::string& bucket) {
+void EmulatorMigrateTest::ExpectConsistentAfterInterruption(const std::string& bucket,
+                                                            bool published_unrecorded) {
   const auto remaining = RemainingEtags(bucket);
   for (const auto& [key, body] : uploaded_[bucket]) {
     const auto rows = Sql(run_->db(), "SELECT state FROM files WHERE bucket = " + SqlQuote(bucket) +
@@ -121,6 +122,8 @@ void EmulatorMigrateTest::ExpectConsistentAfterInterruption(const std::string& b
     }
     auto path = run_->LocalPath(bucket, key);
     if (state == "deleted" || state == "verified") {
+      ExpectLocalCopy(bucket, key);
+    } else if (path && published_unrecorded && PathExists(*path)) {
       ExpectLocalCopy(bucket, key);
     } else if (path) {
       EXPECT_FALSE(PathExists(*path)) << "a file under the final name of an unverified object";
