@@ -1,6 +1,7 @@
 #include "emulator_fixture.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace s3m::testing {
 
@@ -13,6 +14,7 @@ void EmulatorMigrateTest::StartEmulator(const std::vector<std::string>& extra_fl
     flags.insert(flags.end(), {"--restore-delay", "Expedited=1,Standard=2,Bulk=3"});
   }
   flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
+  emu_flags_ = flags;
   emu_ = S3emuProcess::Start(emu_dir_.path(), flags);
   ASSERT_NE(emu_, nullptr);
   client_ = emu_->Client(3);
@@ -21,6 +23,15 @@ void EmulatorMigrateTest::StartEmulator(const std::vector<std::string>& extra_fl
   run_->AddConfig("restore_poll_interval = 1");
   run_->AddConfig("progress_update_interval = 0.5");
   run_->AddConfig("download_chunk_size = \"1MiB\"");
+}
+
+void EmulatorMigrateTest::CrashAndRestartEmulator(std::chrono::milliseconds down) {
+  const int port = emu_->port();
+  emu_->Kill();
+  std::this_thread::sleep_for(down);
+  emu_ = S3emuProcess::Start(emu_dir_.path(), emu_flags_, port);
+  ASSERT_NE(emu_, nullptr) << "s3emu did not come back on port " << port;
+  client_ = emu_->Client(3);
 }
 
 void EmulatorMigrateTest::CreateBucket(const std::string& bucket) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -24,6 +25,9 @@ class EmulatorMigrateTest : public ::testing::Test {
   // (Re)starts the emulator with the fixture's flags plus `extra_flags`, and
   // a fresh s3migrate setup pointed at it. Call before putting anything.
   void StartEmulator(const std::vector<std::string>& extra_flags = {});
+  // Kills the emulator (SIGKILL), waits `down`, and starts it again with the
+  // same flags, data and port: a server that crashed and came back.
+  void CrashAndRestartEmulator(std::chrono::milliseconds down);
 
   void CreateBucket(const std::string& bucket);
   // Puts an object and remembers its bytes and ETag as what S3 holds.
@@ -72,6 +76,7 @@ class EmulatorMigrateTest : public ::testing::Test {
   std::string Etag(const std::string& bucket, const std::string& key) { return etags_[bucket][key]; }
 
   TempDir emu_dir_;
+  std::vector<std::string> emu_flags_;
   std::unique_ptr<S3emuProcess> emu_;
   std::unique_ptr<s3::S3Client> client_;
   std::unique_ptr<S3migrateRun> run_;

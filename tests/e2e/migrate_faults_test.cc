@@ -181,6 +181,33 @@ TEST_F(MigrateFaultsTest, WrongPreconditionFailedCannotSpin) {
   EXPECT_LT(InjectedCount("precondition_failed"), 30);
 }
 
+// Issue 17: the server crashes (SIGKILL) in the middle of a migration and
+// comes back two seconds later with its data, on the same port. The run
+// waits, retries and finishes: every object on disk and deleted, none lost.
+TEST_F(MigrateFaultsTest, TheServerCrashingMidRunAndComingBackLosesNothing) {
+  CreateBucket("srv");
+  for (int i = 0; i < 120; ++i) Put("srv", "obj/" + std::to_string(i), TestBytes(20000 + 101 * i, 700 + i));
+  PutMultipart("srv", "big", 4, kMiB, 1234);
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 40}});
+  int64_t done_before_crash = -1;
+  ProcessResult migrate = run_->Run({"migrate"}, [&](pid_t) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(PathExists(run_->db()) &&
+             SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state IN ('verified', 'deleted')") >= 10)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    done_before_crash = SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'deleted'");
+    CrashAndRestartEmulator(std::chrono::seconds(2));
+  });
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  EXPECT_LT(done_before_crash, 121) << "the crash came after the run had finished";
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("srv");
+  EXPECT_TRUE(RemainingKeys("srv").empty());
+}
+
 // Issue 15: max_glacier_restores bounds every restore paid for and not yet
 // downloaded. While both download slots are held by slow downloads, restored
 // copies wait for a slot, and no further restore is asked for: they would

@@ -35,13 +35,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::unique_ptr<S3emuProcess> S3emuProcess::Start(const std::string& data_dir, const std::vector<std::string>& args) {
+std::unique_ptr<S3emuProcess> S3emuProcess::Start(const std::string& data_dir, const std::vector<std::string>& args,
+                                                  int port_wanted) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe failed";
     return nullptr;
   }
-  std::vector<std::string> argv = {S3EMU_BINARY, "--port", "0", "--data-dir", data_dir,
+  std::vector<std::string> argv = {S3EMU_BINARY, "--port", std::to_string(port_wanted), "--data-dir", data_dir,
                                    "--access-key", kAccessKey, "--secret-key", kSecretKey};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = fork();
@@ -79,6 +80,14 @@ std::unique_ptr<S3emuProcess> S3emuProcess::Start(const std::string& data_dir, c
   }
   process->transport_ = s3::MakeCurlTransport({});
   return process;
+}
+
+void S3emuProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
 }
 
 bool S3emuProcess::Stop() {

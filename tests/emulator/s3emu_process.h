@@ -40,13 +40,17 @@ class S3emuProcess {
   // Starts s3emu with `args` (plus --port 0, --data-dir and the test
   // credentials). Fails the current test and returns null when it does not
   // come up within 10 s.
-  static std::unique_ptr<S3emuProcess> Start(const std::string& data_dir, const std::vector<std::string>& args);
+  // `port` 0 picks a free one; a restarted emulator takes its old port.
+  static std::unique_ptr<S3emuProcess> Start(const std::string& data_dir, const std::vector<std::string>& args,
+                                             int port = 0);
   ~S3emuProcess();
   S3emuProcess(const S3emuProcess&) = delete;
   S3emuProcess& operator=(const S3emuProcess&) = delete;
 
   // SIGTERM and wait; true when it exited with status 0.
   bool Stop();
+  // SIGKILL and wait: a crash, nothing shut down cleanly.
+  void Kill();
 
   int port() const { return port_; }
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
