@@ -1,5 +1,7 @@
 #include "e2e_support.h"
 
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sqlite3.h>
@@ -231,6 +233,12 @@ void ExpectLocalFile(S3migrateRun& run, const std::string& bucket, const std::st
     return;
   }
   EXPECT_EQ(ReadFileOrDie(*path), body) << "key " << key << " at " << *path;
+}
+
+int ReliabilityScale() {
+  const char* text = std::getenv("S3M_RELIABILITY_SCALE");
+  const int scale = text == nullptr ? 1 : std::atoi(text);
+  return scale < 1 ? 1 : scale;
 }
 
 }  // namespace s3m::testing

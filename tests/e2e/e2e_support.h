@@ -33,6 +33,9 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 
 // Deterministic bytes that differ from one seed to the next.
 std::string TestBytes(size_t size, uint32_t seed);
+// How much the reliability tests repeat themselves: S3M_RELIABILITY_SCALE
+// (scripts/reliability.sh --long sets it), 1 when unset.
+int ReliabilityScale();
 
 std::string ReadFileOrDie(const std::string& path);
 bool PathExists(const std::string& path);

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -105,6 +106,39 @@ TEST_F(MigrateInterruptTest, KillNineInTheMiddleLosesNothingAndTheNextRunResumes
   EXPECT_EQ(killed.exit_code, 128 + SIGKILL) << Describe(killed);
   ExpectConsistentAfterInterruption("stop");
   ResumeAndFinish();
+}
+
+// Issue 17: SIGKILL at random moments, again and again (5 times, times
+// S3M_RELIABILITY_SCALE), each followed by the consistency check; then a
+// run that finishes. Records "kills" for scripts/reliability.sh.
+TEST_F(MigrateInterruptTest, KilledAgainAndAgainLosesNothing) {
+  CreateBucket("again");
+  for (int i = 0; i < 150; ++i) Put("again", "s/" + std::to_string(i), TestBytes(5000 + 37 * i, 300 + i));
+  Put("again", "large", TestBytes(3 * kMiB + 5, 77));
+  PutMultipart("again", "mp", 3, kMiB, 999);
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 60}});
+  run_->SetConfig("concurrency", "4");  // a whole run takes seconds: the kills land inside
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  std::mt19937 random(7 + ReliabilityScale());
+  int kills = 0;
+  for (int round = 0; round < 5 * ReliabilityScale(); ++round) {
+    const auto delay = std::chrono::milliseconds(100 + random() % 500);
+    ProcessResult r = run_->Run({"migrate"}, [&](pid_t pid) {
+      std::this_thread::sleep_for(delay);
+      ::kill(pid, SIGKILL);
+    });
+    if (r.exit_code == 0) break;  // it finished before the kill
+    ASSERT_EQ(r.exit_code, 128 + SIGKILL) << Describe(r);
+    ++kills;
+    ExpectConsistentAfterInterruption("again");
+  }
+  RecordProperty("kills", kills);
+  EXPECT_GE(kills, 3);
+  ProcessResult last = run_->Run({"migrate"});
+  ASSERT_EQ(last.exit_code, 0) << Describe(last);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("again");
+  EXPECT_TRUE(RemainingKeys("again").empty());
 }
 
 TEST_F(MigrateInterruptTest, SecondMigrateOnTheSameDatabaseIsRefused) {

@@ -81,6 +81,39 @@ class PowerLossTest : public EmulatorMigrateTest {
     return crashed;
   }
 
+  // Runs migrations that lose power at a random call until one finishes (at
+  // most 20 rounds), checking the invariants after each loss. Returns the
+  // number of power losses.
+  int LosePowerUntilDone(engine::FaultInjectionFileSystem& fs, std::mt19937& random,
+                         const std::vector<std::string>& buckets) {
+    // Each kind of call, and about how many of it a whole run makes: the
+    // power goes at a random one of them.
+    const std::pair<FaultOp, int> ops[] = {{FaultOp::kWrite, 300},        {FaultOp::kRename, 200},
+                                           {FaultOp::kSync, 8},           {FaultOp::kSyncDirectory, 20},
+                                           {FaultOp::kCreateDirectory, 3}};
+    int crashes = 0;
+    for (int round = 0; round < 20; ++round) {
+      engine::Fault fault;
+      const auto& [op, calls] = ops[random() % std::size(ops)];
+      fault.op = op;
+      // Later rounds have less left to do: aim earlier.
+      fault.skip = static_cast<int>(random() % static_cast<unsigned>(std::max(1, calls / (1 + round / 3))));
+      if (round % 10 == 9) fault.skip = 0;  // now and then at the very first such call
+      fault.crash = true;
+      SCOPED_TRACE("round " + std::to_string(round) + ": power lost at call " +
+                   std::to_string(fault.skip + 1) + " of op " + std::to_string(static_cast<int>(fault.op)));
+      const bool crashed = MigrateOnce(fs, fault);
+      EXPECT_TRUE(fs.SimulateCrash().ok());
+      fs.ClearFaults();
+      crashes += crashed;
+      for (const std::string& bucket : buckets) {
+        ExpectConsistentAfterInterruption(bucket, /*published_unrecorded=*/true);
+      }
+      if (!crashed) break;  // the run finished before the chosen call
+    }
+    return crashes;
+  }
+
   void PutMixedSet(const std::string& bucket, uint32_t seed) {
     for (int i = 0; i < 200; ++i) {
       Put(bucket, "small/" + std::to_string(i), TestBytes(100 + 97 * i, seed + i));
@@ -90,47 +123,33 @@ class PowerLossTest : public EmulatorMigrateTest {
   }
 };
 
+// One episode per S3M_RELIABILITY_SCALE (fresh buckets each time): about
+// ten power losses each, then a run without faults that must finish.
 TEST_F(PowerLossTest, PowerLostAtRandomPointsLosesNothingAndTheRunFinishes) {
-  CreateBucket("plain");
-  PutMixedSet("plain", 1);
-  CreateBucket("ver");
-  ASSERT_TRUE(client_->PutBucketVersioning("ver", true).ok());
-  Put("ver", "doc", "the only version");
-  PutMixedSet("ver", 500);
-  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
-
   engine::FaultInjectionFileSystem fs(engine::PosixFileSystem::Default(), graveyard());
   std::mt19937 random(20261205);
-  // Each kind of call, and about how many of it a whole run makes: the
-  // power goes at a random one of them.
-  const std::pair<FaultOp, int> ops[] = {{FaultOp::kWrite, 300},        {FaultOp::kRename, 200},
-                                         {FaultOp::kSync, 8},           {FaultOp::kSyncDirectory, 20},
-                                         {FaultOp::kCreateDirectory, 3}};
   int crashes = 0;
-  for (int round = 0; round < 20; ++round) {
-    engine::Fault fault;
-    const auto& [op, calls] = ops[random() % std::size(ops)];
-    fault.op = op;
-    // Later rounds have less left to do: aim earlier.
-    fault.skip = static_cast<int>(random() % static_cast<unsigned>(std::max(1, calls / (1 + round / 3))));
-    fault.crash = true;
-    SCOPED_TRACE("round " + std::to_string(round) + ": power lost at call " +
-                 std::to_string(fault.skip + 1) + " of op " + std::to_string(static_cast<int>(fault.op)));
-    const bool crashed = MigrateOnce(fs, fault);
-    ASSERT_TRUE(fs.SimulateCrash().ok());
-    fs.ClearFaults();
-    crashes += crashed;
-    ExpectConsistentAfterInterruption("plain", /*published_unrecorded=*/true);
-    ExpectConsistentAfterInterruption("ver", /*published_unrecorded=*/true);
-    if (!crashed) break;  // the run finished before the chosen call
+  for (int episode = 0; episode < ReliabilityScale(); ++episode) {
+    SCOPED_TRACE("episode " + std::to_string(episode));
+    const std::string plain = "plain" + std::to_string(episode);
+    const std::string ver = "ver" + std::to_string(episode);
+    CreateBucket(plain);
+    PutMixedSet(plain, 1 + 1000 * episode);
+    CreateBucket(ver);
+    ASSERT_TRUE(client_->PutBucketVersioning(ver, true).ok());
+    Put(ver, "doc", "the only version");
+    PutMixedSet(ver, 500 + 1000 * episode);
+    ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+    crashes += LosePowerUntilDone(fs, random, {plain, ver});
+    EXPECT_FALSE(MigrateOnce(fs, std::nullopt));
+    ExpectAllRowsIn("deleted");
+    for (const std::string& bucket : {plain, ver}) {
+      ExpectLocalCopies(bucket);
+      EXPECT_TRUE(RemainingKeys(bucket).empty());
+    }
   }
-  EXPECT_GT(crashes, 3) << "the crash points should land inside the runs";
-  EXPECT_FALSE(MigrateOnce(fs, std::nullopt));
-  ExpectAllRowsIn("deleted");
-  ExpectLocalCopies("plain");
-  ExpectLocalCopies("ver");
-  EXPECT_TRUE(RemainingKeys("plain").empty());
-  EXPECT_TRUE(RemainingKeys("ver").empty());
+  RecordProperty("power_losses", crashes);
+  EXPECT_GT(crashes, 3 * ReliabilityScale()) << "the crash points should land inside the runs";
 }
 
 }  // namespace

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The reliability proof in one command (issue 17): kills, power losses, a
+# crashing server, the network-fault mix and the fuzzers, with one table.
+#
+#   scripts/reliability.sh --short    # CI: a few minutes
+#   scripts/reliability.sh --long     # >= 30 SIGKILLs, >= 200 power losses,
+#                                     # 10 minutes per fuzz target
+#
+# The end-to-end tests start their own emulator (tools/s3emu) and scale with
+# S3M_RELIABILITY_SCALE (1 short, 20 long):
+#   KilledAgainAndAgainLosesNothing        5 x scale SIGKILLs at random moments
+#   PowerLostAtRandomPoints...             ~10 power losses per episode, scale episodes
+#   TheServerCrashingMidRun...             the emulator SIGKILLed and restarted
+#   SurvivesTheNetworkFaultMix             5% 500/503 SlowDown, 1% resets, 1% truncations,
+#                                          1% flipped bytes over 200 x scale objects
+# Each checks after every blow that nothing is gone from S3 without a durable
+# verified copy, and ends with every object on disk byte for byte and
+# deleted: a test passes only when no object was lost. Then scripts/fuzz.sh.
+# Exits non-zero when any test failed or any fuzzer found something.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+profile="${1:---short}"
+case "$profile" in
+  --short) scale=1 fuzz_seconds=30 ;;
+  --long) scale=20 fuzz_seconds=600 ;;
+  *) echo "usage: $0 --short | --long" >&2; exit 2 ;;
+esac
+
+"$root/scripts/build.sh" "$root/build" >/dev/null
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+tests='MigrateInterruptTest.KilledAgainAndAgainLosesNothing:PowerLossTest.*'
+tests+=':MigrateFaultsTest.TheServerCrashingMidRunAndComingBackLosesNothing'
+tests+=':MigrateFaultsTest.SurvivesTheNetworkFaultMix'
+status=0
+S3M_RELIABILITY_SCALE="$scale" "$root/build/tests/e2e_tests" --gtest_filter="$tests" \
+  --gtest_output="xml:$work/e2e.xml" >"$work/e2e.log" 2>&1 || status=1
+"$root/scripts/fuzz.sh" --seconds "$fuzz_seconds" >"$work/fuzz.out" 2>"$work/fuzz.err" || status=1
+
+python3 - "$work/e2e.xml" "$work/fuzz.out" "$profile" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+xml_path, fuzz_path, profile = sys.argv[1:4]
+props, failed, ran = {}, [], 0
+try:
+    for case in ET.parse(xml_path).iter("testcase"):
+        ran += 1
+        if case.find("failure") is not None:
+            failed.append(case.get("classname") + "." + case.get("name"))
+        found = [(p.get("name"), p.get("value")) for p in case.iter("property")]
+        found += [(k, v) for k, v in case.attrib.items() if k not in
+                  ("name", "status", "result", "time", "timestamp", "classname", "file", "line")]
+        for name, value in found:
+            try:
+                props[name] = props.get(name, 0) + int(value)
+            except (TypeError, ValueError):
+                pass
+except (OSError, ET.ParseError) as e:
+    failed.append(f"no test report ({e})")
+fuzz_runs = fuzz_findings = 0
+targets = 0
+for line in open(fuzz_path).read().splitlines()[1:]:
+    cols = line.split()
+    if len(cols) == 4 and cols[1].isdigit():
+        targets += 1
+        fuzz_runs += int(cols[1])
+        fuzz_findings += int(cols[3])
+rows = [
+    ("SIGKILLs of s3migrate survived", props.get("kills", 0)),
+    ("power losses survived (unsynced data and renames lost)", props.get("power_losses", 0)),
+    ("server crashes survived (SIGKILL, restart)", props.get("server_crashes", 0)),
+    ("objects moved under the network-fault mix", props.get("objects", 0)),
+]
+for kind in ("internal_error", "slow_down", "reset", "truncate", "corrupt"):
+    rows.append((f"  faults injected and recovered: {kind}", props.get("injected_" + kind, 0)))
+rows += [
+    (f"hostile inputs tried (fuzz executions, {targets} targets)", fuzz_runs),
+    ("fuzz findings", fuzz_findings),
+    ("objects lost", 0 if not failed and ran == 4 else "see the failures below"),
+]
+print(f"reliability {profile}")
+print("| what | count |\n| --- | --- |")
+for what, count in rows:
+    print(f"| {what} | {count} |")
+for name in failed:
+    print(f"FAILED: {name}")
+if ran != 4:
+    print(f"FAILED: {ran} of 4 reliability tests ran")
+PY
+if ((status != 0)); then
+  echo "reliability: something failed; the test log:" >&2
+  grep -E "Failure|FAILED|property broken|SUMMARY" "$work/e2e.log" "$work/fuzz.err" | head -30 >&2
+fi
+exit "$status"
