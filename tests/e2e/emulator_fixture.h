@@ -63,9 +63,9 @@ class EmulatorMigrateTest : public ::testing::Test {
   // names an object gone from S3 and a correct local copy; no object is gone
   // from S3 unless its row is verified or deleted with a correct local copy;
   // nothing that is not verified sits under its final name.
-  // `published_unrecorded`: a power loss may land after a file was
-  // published whole but before its row said so; such a file must then hold
-  // exactly the object.
+  // `published_unrecorded`: a power loss or a SIGKILL at a random moment
+  // may land after a file was published whole but before its row said so;
+  // such a file must then hold exactly the object.
   void ExpectConsistentAfterInterruption(const std::string& bucket, bool published_unrecorded = false);
 
   // Emulator admin API.

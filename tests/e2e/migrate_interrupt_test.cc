@@ -130,7 +130,10 @@ TEST_F(MigrateInterruptTest, KilledAgainAndAgainLosesNothing) {
     if (r.exit_code == 0) break;  // it finished before the kill
     ASSERT_EQ(r.exit_code, 128 + SIGKILL) << Describe(r);
     ++kills;
-    ExpectConsistentAfterInterruption("again");
+    // A kill between the publisher's rename and the commit of its row leaves
+    // the whole object under its final name, not yet recorded: allowed (the
+    // next run recognises the same bytes), as long as it is the whole object.
+    ExpectConsistentAfterInterruption("again", /*published_unrecorded=*/true);
   }
   RecordProperty("kills", kills);
   EXPECT_GE(kills, 3);
