@@ -60,7 +60,7 @@ void AddSettingFlag(CLI::App& app, const SettingSpec& spec, GlobalFlags& flags) 
   const std::optional<std::string> value = SettingValueToml(spec, Settings{});
   const std::string help =
       fmt::format("{} (setting {}; default {})", spec.help, key,
-                  value ? *value : std::string(spec.unset_means.empty() ? "none" : spec.unset_means));
+                  value ? *value : std::string(UnsetText(spec)));
   const std::string flag(spec.flag);
   CLI::Option* option = nullptr;
   if (spec.type == SettingType::kBoolean) {

@@ -45,7 +45,7 @@ std::string EffectiveSettingsText(const Settings& settings, const GlobalFlags& f
     } else if (auto resolved = Resolved(spec.key, aws)) {
       std::tie(value, source) = *resolved;
     }
-    if (!value) value = fmt::format("({})", spec.unset_means.empty() ? "none" : spec.unset_means);
+    if (!value) value = fmt::format("({})", UnsetText(spec));
     out += fmt::format("{} = {}  # {}\n", key, *value, source);
   }
   return out;

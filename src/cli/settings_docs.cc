@@ -24,7 +24,7 @@ std::vector<std::string_view> Sections() {
 std::string DefaultText(const SettingSpec& spec) {
   const std::optional<std::string> value = SettingValueToml(spec, Settings{});
   if (value) return fmt::format("`{}`", *value);
-  return spec.unset_means.empty() ? "none" : std::string(spec.unset_means);
+  return std::string(UnsetText(spec));
 }
 
 }  // namespace
@@ -74,7 +74,7 @@ std::string ExampleConfigToml() {
       if (std::optional<std::string> value = SettingValueToml(spec, defaults)) {
         out += fmt::format("{} = {}\n", spec.key, *value);
       } else {
-        out += fmt::format("# default: {}\n# {} = {}\n", spec.unset_means.empty() ? "none" : spec.unset_means,
+        out += fmt::format("# default: {}\n# {} = {}\n", UnsetText(spec),
                            spec.key, spec.example);
       }
     }

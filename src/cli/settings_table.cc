@@ -220,6 +220,10 @@ std::optional<std::string> SettingValueToml(const SettingSpec& spec, const Setti
   return std::nullopt;
 }
 
+std::string_view UnsetText(const SettingSpec& spec) {
+  return spec.unset_means.empty() ? "none" : spec.unset_means;
+}
+
 std::string SettingTypeText(const SettingSpec& spec) {
   switch (spec.type) {
     case T::kText: return "text";

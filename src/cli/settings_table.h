@@ -61,6 +61,8 @@ Status CheckSetting(const SettingSpec& spec, const Settings& settings);
 // The value as TOML would spell it ("8MiB", "\"Standard\"", "true", ...);
 // nullopt when unset.
 std::optional<std::string> SettingValueToml(const SettingSpec& spec, const Settings& settings);
+// What an unset value means ("chosen for the machine"), or "none".
+std::string_view UnsetText(const SettingSpec& spec);
 // "integer 1..365000", "one of Expedited, Standard, Bulk", ...
 std::string SettingTypeText(const SettingSpec& spec);
 

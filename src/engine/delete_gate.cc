@@ -49,7 +49,6 @@ std::string_view DeleteResultName(DeleteResult result) {
 
 DeleteGate::DeleteGate(s3::ObjectStore& store, DeleteGateOptions options)
     : store_(store),
-      options_(options),
       policy_(DeletePolicyOptions{options.dry_run, options.keep_source, options.allow_size_only}),
       conditional_(options.conditional) {}
 

@@ -128,7 +128,6 @@ class DeleteGate {
   std::optional<DeleteOutcome> Probe(const std::string& bucket, const DeleteRequest& probe);
 
   s3::ObjectStore& store_;
-  const DeleteGateOptions options_;
   const DeletePolicy policy_;
   std::atomic<ConditionalDeletes> conditional_;
 };

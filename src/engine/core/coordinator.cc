@@ -85,7 +85,7 @@ Coordinator::Mono Coordinator::NextWake() const {
   // next check; kMaxSleep is a safety net.
   Mono wake = now + kMaxSleep;
   if (disk_.paused()) wake = std::min(wake, disk_.next_check());
-  if (auto poll = restores_.NextWake()) wake = std::min(wake, *poll);
+  if (auto poll = restores_.next_poll()) wake = std::min(wake, *poll);
   if (auto deletes = deletes_.NextWake()) wake = std::min(wake, *deletes);
   if (auto retry = ctx_.queues.NextRetry()) wake = std::min(wake, *retry);
   return std::max(wake, now);

@@ -166,7 +166,8 @@ Status DownloadStage::OnDone(const WorkItem& item, const DownloadOutcome& out) {
   FileChange verified = StateChange(item.id, FileState::kDownloaded, FileState::kVerified);
   const bool size_only = !out.verification.content_verified();
   verified.verified_by = size_only ? std::string("size-only") : out.verification.method_name;
-  S3M_RETURN_IF_ERROR(ctx_.db.Apply(verified).status());
+  S3M_ASSIGN_OR_RETURN(bool now_verified, ctx_.db.Apply(verified));
+  if (!now_verified) return Status::Ok();  // only a row recorded verified may go to the delete stage
   S3M_RETURN_IF_ERROR(ctx_.db.ClearChunks(item.id));
   ctx_.figures.downloaded.files += 1;
   ctx_.figures.downloaded.bytes += item.size;

@@ -214,7 +214,5 @@ std::optional<RestoreStage::Mono> RestoreStage::next_poll() const {
   return next_poll_;
 }
 
-std::optional<RestoreStage::Mono> RestoreStage::NextWake() const { return next_poll(); }
-
 }  // namespace s3m::engine
 

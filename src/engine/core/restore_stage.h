@@ -42,9 +42,9 @@ class RestoreStage {
   void Count(const store::StateTotals& totals);
 
   bool Idle() const;
-  std::optional<Mono> NextWake() const;
   int64_t in_flight() const { return in_flight_; }
   int64_t ready() const { return ready_; }
+  // When the restores under way are next checked (nullopt: none are).
   std::optional<Mono> next_poll() const;
 
  private:
