@@ -1,28 +1,34 @@
 #!/usr/bin/env bash
 # The reliability proof in one command (issue 17): kills, power losses, a
-# crashing server, the network-fault mix and the fuzzers, with one table.
+# crashing server, the network-fault mix, the fuzzers and (long profile) the
+# ThreadSanitizer run of every suite, with one table.
 #
 #   scripts/reliability.sh --short    # CI: a few minutes
 #   scripts/reliability.sh --long     # >= 30 SIGKILLs, >= 200 power losses,
-#                                     # 10 minutes per fuzz target
+#                                     # 10 minutes per fuzz target, and
+#                                     # scripts/tsan.sh (about 10 minutes)
 #
 # The end-to-end tests start their own emulator (tools/s3emu) and scale with
-# S3M_RELIABILITY_SCALE (1 short, 20 long):
-#   KilledAgainAndAgainLosesNothing        5 x scale SIGKILLs at random moments
+# S3M_RELIABILITY_SCALE (1 short, 25 long):
+#   KilledAgainAndAgainLosesNothing        scale episodes of up to 5 SIGKILLs at random moments
 #   PowerLostAtRandomPoints...             ~10 power losses per episode, scale episodes
-#   TheServerCrashingMidRun...             the emulator SIGKILLed and restarted
+#   TheServerCrashingMidRun...             the emulator SIGKILLed and restarted, scale times
 #   SurvivesTheNetworkFaultMix             5% 500/503 SlowDown, 1% resets, 1% truncations,
 #                                          1% flipped bytes over 200 x scale objects
+#   ASlowOrStalledServer...                latency, short stalls waited out, long ones
+#                                          abandoned after stall_timeout
 # Each checks after every blow that nothing is gone from S3 without a durable
 # verified copy, and ends with every object on disk byte for byte and
-# deleted: a test passes only when no object was lost. Then scripts/fuzz.sh.
+# deleted: a test passes only when no object was lost. Then scripts/fuzz.sh,
+# and in the long profile scripts/tsan.sh (unit, integration, emulator and
+# end-to-end suites under ThreadSanitizer; it does not fit test.sh's CI budget).
 # Exits non-zero when any test failed or any fuzzer found something.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 profile="${1:---short}"
 case "$profile" in
-  --short) scale=1 fuzz_seconds=30 ;;
-  --long) scale=20 fuzz_seconds=600 ;;
+  --short) scale=1 fuzz_seconds=30 tsan=0 ;;
+  --long) scale=25 fuzz_seconds=600 tsan=1 ;;
   *) echo "usage: $0 --short | --long" >&2; exit 2 ;;
 esac
 
@@ -32,16 +38,22 @@ trap 'rm -rf "$work"' EXIT
 tests='MigrateInterruptTest.KilledAgainAndAgainLosesNothing:PowerLossTest.*'
 tests+=':MigrateFaultsTest.TheServerCrashingMidRunAndComingBackLosesNothing'
 tests+=':MigrateFaultsTest.SurvivesTheNetworkFaultMix'
+tests+=':MigrateFaultsTest.ASlowOrStalledServerIsWaitedForOrAbandonedAndTheRunFinishes'
 status=0
 S3M_RELIABILITY_SCALE="$scale" "$root/build/tests/e2e_tests" --gtest_filter="$tests" \
   --gtest_output="xml:$work/e2e.xml" >"$work/e2e.log" 2>&1 || status=1
 "$root/scripts/fuzz.sh" --seconds "$fuzz_seconds" >"$work/fuzz.out" 2>"$work/fuzz.err" || status=1
+: >"$work/tsan.out"
+if ((tsan)); then
+  "$root/scripts/tsan.sh" >"$work/tsan.out" 2>&1 || status=1
+fi
 
-python3 - "$work/e2e.xml" "$work/fuzz.out" "$profile" <<'PY'
+python3 - "$work/e2e.xml" "$work/fuzz.out" "$profile" "$work/tsan.out" <<'PY'
+import re
 import sys
 import xml.etree.ElementTree as ET
 
-xml_path, fuzz_path, profile = sys.argv[1:4]
+xml_path, fuzz_path, profile, tsan_path = sys.argv[1:5]
 props, failed, ran = {}, [], 0
 try:
     for case in ET.parse(xml_path).iter("testcase"):
@@ -72,24 +84,33 @@ rows = [
     ("server crashes survived (SIGKILL, restart)", props.get("server_crashes", 0)),
     ("objects moved under the network-fault mix", props.get("objects", 0)),
 ]
-for kind in ("internal_error", "slow_down", "reset", "truncate", "corrupt"):
+for kind in ("internal_error", "slow_down", "reset", "truncate", "corrupt", "latency", "stall"):
     rows.append((f"  faults injected and recovered: {kind}", props.get("injected_" + kind, 0)))
 rows += [
     (f"hostile inputs tried (fuzz executions, {targets} targets)", fuzz_runs),
     ("fuzz findings", fuzz_findings),
-    ("objects lost", 0 if not failed and ran == 4 else "see the failures below"),
+    ("objects lost", 0 if not failed and ran == 5 else "see the failures below"),
 ]
+if profile == "--long":
+    m = re.search(r"(\d+) tests failed out of (\d+)", open(tsan_path).read())
+    if m:
+        rows.append(("ThreadSanitizer: tests run clean (unit, integration, emulator, e2e)",
+                     f"{int(m[2]) - int(m[1])} of {m[2]}"))
+        if m[1] != "0":
+            failed.append(f"ThreadSanitizer: {m[1]} tests failed")
+    else:
+        failed.append("ThreadSanitizer: the run did not complete")
 print(f"reliability {profile}")
 print("| what | count |\n| --- | --- |")
 for what, count in rows:
     print(f"| {what} | {count} |")
 for name in failed:
     print(f"FAILED: {name}")
-if ran != 4:
-    print(f"FAILED: {ran} of 4 reliability tests ran")
+if ran != 5:
+    print(f"FAILED: {ran} of 5 reliability tests ran")
 PY
 if ((status != 0)); then
   echo "reliability: something failed; the test log:" >&2
-  grep -E "Failure|FAILED|property broken|SUMMARY" "$work/e2e.log" "$work/fuzz.err" | head -30 >&2
+  grep -E "Failure|FAILED|property broken|SUMMARY|\*\*\*Failed" "$work/e2e.log" "$work/fuzz.err" "$work/tsan.out" | head -30 >&2
 fi
 exit "$status"

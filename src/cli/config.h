@@ -32,6 +32,7 @@ struct Settings {
   // of the destination's size (engine/disk_space.h).
   std::optional<uint64_t> min_free_space;
   int max_attempts = 5;                  // failed attempts of one object before `error`
+  double stall_timeout = 60;             // seconds under 1 KiB/s before a transfer is abandoned
   // "auto" (probe the endpoint), "honoured" (trust <ETag> conditions),
   // "head-first" (HEAD right before every unversioned delete).
   std::string conditional_deletes = "auto";

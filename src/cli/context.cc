@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -64,6 +66,8 @@ Result<s3::ObjectStore*> CommandContext::Store() {
   if (store_) return store_.get();
   s3::TransportOptions transport_options;
   transport_options.ca_bundle = aws_.ca_bundle;
+  transport_options.low_speed_time =
+      std::chrono::seconds(static_cast<int64_t>(std::ceil(settings_.stall_timeout)));
   s3::CredentialsChainOptions chain;
   chain.profile = aws_.profile;
   chain.config_file = aws_.config_file;

@@ -40,6 +40,9 @@ std::vector<SettingSpec> MakeSpecs() {
        "Ranged-GET size for large objects; smaller objects take one GET.", {}, kMiB, 5 * kGiB},
       {"max_attempts", T::kInteger, &S::max_attempts, "Transfers",
        "Failed attempts of one object before it is left in error.", {}, 1, 1000},
+      {"stall_timeout", T::kSeconds, &S::stall_timeout, "Transfers",
+       "Seconds a transfer may receive under 1 KiB/s before it is abandoned and tried again.",
+       {}, 1, 3600},
       {"verification_method", T::kChoice, &S::verification_method, "Verification and deletion",
        "etag: the strongest checksum S3 has, while downloading; md5: also re-read every "
        "finished file.", {}, 0, 0, {"etag", "md5"}},

@@ -209,31 +209,74 @@ TEST_F(MigrateFaultsTest, WrongPreconditionFailedCannotSpin) {
 }
 
 // Issue 17: the server crashes (SIGKILL) in the middle of a migration and
-// comes back two seconds later with its data, on the same port. The run
-// waits, retries and finishes: every object on disk and deleted, none lost.
+// comes back two seconds later with its data, on the same port: once per
+// S3M_RELIABILITY_SCALE, at evenly spaced points of the run. The run waits,
+// retries and finishes: every object on disk and deleted, none lost. Records
+// "server_crashes" for scripts/reliability.sh.
 TEST_F(MigrateFaultsTest, TheServerCrashingMidRunAndComingBackLosesNothing) {
+  const int crashes = ReliabilityScale();
+  const int64_t objects = 120 * crashes + 1;
   CreateBucket("srv");
-  for (int i = 0; i < 120; ++i) Put("srv", "obj/" + std::to_string(i), TestBytes(20000 + 101 * i, 700 + i));
+  for (int i = 0; i + 1 < objects; ++i) Put("srv", "obj/" + std::to_string(i), TestBytes(20000 + 101 * i, 700 + i));
   PutMultipart("srv", "big", 4, kMiB, 1234);
   ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
-  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 40}});
-  int64_t done_before_crash = -1;
+  const nlohmann::json slow = {{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 40}};
+  AddFault(slow);
+  auto done = [&] {
+    return PathExists(run_->db())
+               ? SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state IN ('verified', 'deleted')")
+               : 0;
+  };
+  int crashed = 0;
   ProcessResult migrate = run_->Run({"migrate"}, [&](pid_t) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline &&
-           !(PathExists(run_->db()) &&
-             SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state IN ('verified', 'deleted')") >= 10)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int c = 0; c < crashes; ++c) {
+      const int64_t at = (c + 1) * objects / (crashes + 1);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (std::chrono::steady_clock::now() < deadline && done() < at) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (done() >= objects) return;  // the run finished first
+      CrashAndRestartEmulator(std::chrono::seconds(2));
+      AddFault(slow);  // the emulator's faults are not part of its data
+      ++crashed;
     }
-    done_before_crash = SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'deleted'");
-    CrashAndRestartEmulator(std::chrono::seconds(2));
   });
   ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
-  EXPECT_LT(done_before_crash, 121) << "the crash came after the run had finished";
-  RecordProperty("server_crashes", 1);
+  EXPECT_EQ(crashed, crashes) << "the crashes should land inside the run";
+  RecordProperty("server_crashes", crashed);
   ExpectAllRowsIn("deleted");
   ExpectLocalCopies("srv");
   EXPECT_TRUE(RemainingKeys("srv").empty());
+}
+
+// Issue 17: a slow and stalling server. Many requests wait (latency), some
+// bodies pause for 400 ms halfway (waited out), and three pause for ten
+// minutes: those transfers are abandoned after stall_timeout (1 s here) and
+// tried again. The run finishes well within the default stall timeout (60 s),
+// every object on disk and deleted.
+TEST_F(MigrateFaultsTest, ASlowOrStalledServerIsWaitedForOrAbandonedAndTheRunFinishes) {
+  run_->SetConfig("stall_timeout", "1");
+  CreateBucket("slow");
+  for (int i = 0; i < 40; ++i) Put("slow", "s/" + std::to_string(i), TestBytes(20000 + 97 * i, 40 + i));
+  Put("slow", "large", TestBytes(3 * kMiB + 5, 7));
+  PutMultipart("slow", "mp", 3, kMiB, 4242);
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "stall"}, {"operations", {"GetObject"}}, {"ms", 600000}, {"count", 3}});
+  AddFault({{"kind", "stall"}, {"operations", {"GetObject"}}, {"ms", 400}, {"rate", 0.2}});
+  AddFault({{"kind", "latency"}, {"ms", 150}, {"rate", 0.3}});
+  const auto start = std::chrono::steady_clock::now();
+  ProcessResult migrate = run_->Run({"migrate"});
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  // 1 s stall timeouts and retries: seconds. The default (60 s) would be over.
+  EXPECT_LT(took, std::chrono::seconds(45)) << "the stalls were not abandoned after stall_timeout";
+  EXPECT_GT(InjectedCount("stall"), 3);  // the long ones and some short ones
+  EXPECT_GT(InjectedCount("latency"), 0);
+  ExpectAllRowsIn("deleted");
+  ExpectLocalCopies("slow");
+  EXPECT_TRUE(RemainingKeys("slow").empty());
+  RecordProperty("injected_stall", static_cast<int>(InjectedCount("stall")));
+  RecordProperty("injected_latency", static_cast<int>(InjectedCount("latency")));
 }
 
 // Issue 15: max_glacier_restores bounds every restore paid for and not yet

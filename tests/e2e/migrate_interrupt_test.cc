@@ -108,40 +108,46 @@ TEST_F(MigrateInterruptTest, KillNineInTheMiddleLosesNothingAndTheNextRunResumes
   ResumeAndFinish();
 }
 
-// Issue 17: SIGKILL at random moments, again and again (5 times, times
-// S3M_RELIABILITY_SCALE), each followed by the consistency check; then a
-// run that finishes. Records "kills" for scripts/reliability.sh.
+// Issue 17: SIGKILL at random moments, again and again: one episode per
+// S3M_RELIABILITY_SCALE, each a fresh bucket killed up to 5 times and checked
+// after every kill, then a run that finishes it. Records "kills" for
+// scripts/reliability.sh.
 TEST_F(MigrateInterruptTest, KilledAgainAndAgainLosesNothing) {
-  CreateBucket("again");
-  for (int i = 0; i < 150; ++i) Put("again", "s/" + std::to_string(i), TestBytes(5000 + 37 * i, 300 + i));
-  Put("again", "large", TestBytes(3 * kMiB + 5, 77));
-  PutMultipart("again", "mp", 3, kMiB, 999);
   AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 60}});
   run_->SetConfig("concurrency", "4");  // a whole run takes seconds: the kills land inside
-  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
   std::mt19937 random(7 + ReliabilityScale());
   int kills = 0;
-  for (int round = 0; round < 5 * ReliabilityScale(); ++round) {
-    const auto delay = std::chrono::milliseconds(100 + random() % 500);
-    ProcessResult r = run_->Run({"migrate"}, [&](pid_t pid) {
-      std::this_thread::sleep_for(delay);
-      ::kill(pid, SIGKILL);
-    });
-    if (r.exit_code == 0) break;  // it finished before the kill
-    ASSERT_EQ(r.exit_code, 128 + SIGKILL) << Describe(r);
-    ++kills;
-    // A kill between the publisher's rename and the commit of its row leaves
-    // the whole object under its final name, not yet recorded: allowed (the
-    // next run recognises the same bytes), as long as it is the whole object.
-    ExpectConsistentAfterInterruption("again", /*published_unrecorded=*/true);
+  for (int episode = 0; episode < ReliabilityScale(); ++episode) {
+    const std::string bucket = "again" + std::to_string(episode);
+    CreateBucket(bucket);
+    for (int i = 0; i < 150; ++i) Put(bucket, "s/" + std::to_string(i), TestBytes(5000 + 37 * i, 300 + i));
+    Put(bucket, "large", TestBytes(3 * kMiB + 5, 77 + episode));
+    PutMultipart(bucket, "mp", 3, kMiB, 999 + episode);
+    ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+    int episode_kills = 0;
+    for (int round = 0; round < 5; ++round) {
+      const auto delay = std::chrono::milliseconds(100 + random() % 500);
+      ProcessResult r = run_->Run({"migrate"}, [&](pid_t pid) {
+        std::this_thread::sleep_for(delay);
+        ::kill(pid, SIGKILL);
+      });
+      if (r.exit_code == 0) break;  // it finished before the kill
+      ASSERT_EQ(r.exit_code, 128 + SIGKILL) << Describe(r);
+      ++episode_kills;
+      // A kill between the publisher's rename and the commit of its row leaves
+      // the whole object under its final name, not yet recorded: allowed (the
+      // next run recognises the same bytes), as long as it is the whole object.
+      ExpectConsistentAfterInterruption(bucket, /*published_unrecorded=*/true);
+    }
+    EXPECT_GE(episode_kills, 3) << "episode " << episode << ": the kills should land inside the runs";
+    kills += episode_kills;
+    ProcessResult last = run_->Run({"migrate"});
+    ASSERT_EQ(last.exit_code, 0) << Describe(last);
+    ExpectAllRowsIn("deleted");
+    ExpectLocalCopies(bucket);
+    EXPECT_TRUE(RemainingKeys(bucket).empty());
   }
   RecordProperty("kills", kills);
-  EXPECT_GE(kills, 3);
-  ProcessResult last = run_->Run({"migrate"});
-  ASSERT_EQ(last.exit_code, 0) << Describe(last);
-  ExpectAllRowsIn("deleted");
-  ExpectLocalCopies("again");
-  EXPECT_TRUE(RemainingKeys("again").empty());
 }
 
 TEST_F(MigrateInterruptTest, SecondMigrateOnTheSameDatabaseIsRefused) {

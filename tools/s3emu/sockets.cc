@@ -19,6 +19,12 @@ int PortOf(const sockaddr_storage& a) {
 }
 
 // Calls `visit(fd, local_port, remote_port)` for each connected socket until it returns true.
+// The descriptors belong to httplib's worker threads, which may close them (and
+// the process reuse the numbers) while we look: every call below fails cleanly
+// on a closed descriptor, a reused one is a socket with other ports or no
+// socket at all, and `visit` only acts on the ports it asked for. The caller's
+// own connection cannot be closed meanwhile. ThreadSanitizer cannot model this
+// and is told so in tests/sanitizers/tsan.supp.
 void ForEachConnectedSocket(const std::function<bool(int, int, int)>& visit) {
   DIR* dir = ::opendir("/proc/self/fd");
   if (dir == nullptr) return;

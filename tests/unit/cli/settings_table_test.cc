@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "cli/config.h"
@@ -55,7 +56,7 @@ TEST(SettingsTableTest, EveryValueRoundTripsThroughTheConfigFile) {
       case SettingType::kText: text = "x/y"; break;
       case SettingType::kChoice: text = std::string(spec.choices.back()); break;
       case SettingType::kInteger: text = std::to_string(static_cast<int64_t>(spec.max)); break;
-      case SettingType::kSeconds: text = "0.5"; break;
+      case SettingType::kSeconds: text = fmt::format("{}", spec.min + 0.5); break;
       case SettingType::kBoolean: text = "true"; break;
       case SettingType::kBytes: text = "16MiB"; break;
       case SettingType::kTextList: text = "a*"; break;
