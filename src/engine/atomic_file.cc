@@ -60,9 +60,14 @@ Result<std::unique_ptr<AtomicFile>> AtomicFile::Create(FileSystem& fs, std::stri
   S3M_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs.Open(partial, OpenOptions::CreateTruncate()));
 
   // Gives the file its full size; then every recorded range lies inside it
-  // and Resume can recognise the file by its size.
+  // and Resume can recognise the file by its size. A file written whole
+  // reaches its size with its writes (Seal and Commit check it).
   Status sized = Status::Ok();
-  if (size > 0) sized = options.preallocate ? file->Allocate(0, size) : file->Truncate(size);
+  if (size > 0 && options.preallocate) {
+    sized = file->Allocate(0, size);
+  } else if (size > 0 && options.resumable) {
+    sized = file->Truncate(size);
+  }
   // The name and size must be durable before any range can be recorded
   // against this file; the file sync covers the size, the directory sync the name.
   if (sized.ok() && options.resumable) sized = file->Sync();
@@ -144,7 +149,7 @@ Status AtomicFile::Commit(const CommitOptions& options) {
                          fmt::format("partial file has {} bytes, the object {}", info.size, size_),
                          Context("commit"));
   }
-  if (options.mtime) S3M_RETURN_IF_ERROR(fs_.SetModificationTime(partial_path_, *options.mtime));
+  if (options.mtime) S3M_RETURN_IF_ERROR(file_->SetModificationTime(*options.mtime));
   // Data (and mtime) durable before the name points at them: otherwise a
   // crash could leave the final name on a file with holes.
   S3M_RETURN_IF_ERROR(file_->Sync());
@@ -166,7 +171,7 @@ Status AtomicFile::Seal(const CommitOptions& options) {
                          fmt::format("partial file has {} bytes, the object {}", info.size, size_),
                          Context("commit"));
   }
-  if (options.mtime) S3M_RETURN_IF_ERROR(fs_.SetModificationTime(partial_path_, *options.mtime));
+  if (options.mtime) S3M_RETURN_IF_ERROR(file_->SetModificationTime(*options.mtime));
   S3M_RETURN_IF_ERROR(file_->Close());
   state_ = State::kSealed;
   return Status::Ok();

@@ -60,7 +60,8 @@ class AtomicFile {
     // recorded after Sync() survive a crash (see above).
     bool resumable = false;
     // Reserve the blocks up front (fallocate), so a full disk fails here, not
-    // halfway through the download.
+    // halfway through the download. Without it a resumable file is still
+    // extended to its size (sparse); another grows with its writes.
     bool preallocate = true;
     // When set, creates missing parent directories durably first; otherwise
     // the directory must exist.

@@ -151,6 +151,9 @@ std::vector<uint64_t> ObjectDownload::PartLayout(const s3::ObjectMetadata& head,
 Status ObjectDownload::OpenFile(bool resumable) {
   AtomicFile::Options options;
   options.resumable = resumable;
+  // Reserving the blocks of a file fetched in one GET saves nothing (a full
+  // disk fails its one write just as early) and costs a call per object.
+  options.preallocate = resumable;
   options.directories = &directories_;
   auto file = AtomicFile::Create(fs_, final_path_, static_cast<uint64_t>(item_.size), options);
   if (!file.ok()) return file.status();

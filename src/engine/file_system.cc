@@ -125,6 +125,20 @@ FileInfo InfoFromStat(const struct ::stat& st) {
   return info;
 }
 
+// futimens arguments that set the mtime and leave the atime alone.
+struct MtimeOnly {
+  explicit MtimeOnly(std::chrono::system_clock::time_point mtime) {
+    const auto since_epoch =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch());
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;
+    times[1].tv_sec = static_cast<time_t>(seconds.count());
+    times[1].tv_nsec = static_cast<long>((since_epoch - seconds).count());
+  }
+  struct ::timespec times[2];
+};
+
 class PosixFile final : public File {
  public:
   PosixFile(std::string path, UniqueFd fd) : File(std::move(path)), fd_(std::move(fd)) {}
@@ -196,6 +210,12 @@ class PosixFile final : public File {
     struct ::stat st;
     if (::fstat(fd_.get(), &st) != 0) return FileError(errno, "stat", path());
     return InfoFromStat(st);
+  }
+
+  Status SetModificationTime(std::chrono::system_clock::time_point mtime) override {
+    const MtimeOnly times(mtime);
+    if (::futimens(fd_.get(), times.times) != 0) return FileError(errno, "set mtime", path());
+    return Status::Ok();
   }
 
   Status Close() override {
@@ -337,18 +357,6 @@ Result<DiskSpace> PosixFileSystem::GetDiskSpace(const std::string& path) {
   return space;
 }
 
-Status PosixFileSystem::SetModificationTime(const std::string& path,
-                                            std::chrono::system_clock::time_point mtime) {
-  const auto since_epoch =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch());
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  struct ::timespec times[2];
-  times[0].tv_sec = 0;
-  times[0].tv_nsec = UTIME_OMIT;  // leave the atime alone
-  times[1].tv_sec = static_cast<time_t>(seconds.count());
-  times[1].tv_nsec = static_cast<long>((since_epoch - seconds).count());
-  return CheckCall(::utimensat(AT_FDCWD, path.c_str(), times, 0), "set mtime", path);
-}
 
 Result<std::vector<DirEntry>> PosixFileSystem::ListDirectory(const std::string& path) {
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), &::closedir);

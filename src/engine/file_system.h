@@ -114,6 +114,8 @@ class File {
   virtual Status Sync() = 0;      // fsync: data and metadata
   virtual Status DataSync() = 0;  // fdatasync: data and size
   virtual Result<FileInfo> Stat() = 0;
+  // futimens: sets the mtime (nanoseconds), leaves the atime.
+  virtual Status SetModificationTime(std::chrono::system_clock::time_point mtime) = 0;
   // Closes the file; later calls fail. Idempotent.
   virtual Status Close() = 0;
 
@@ -155,9 +157,6 @@ class FileSystem {
   virtual Result<FileInfo> Stat(const std::string& path) = 0;      // follows symlinks
   virtual Result<FileInfo> LinkStat(const std::string& path) = 0;  // does not
   virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
-  // utimensat: sets the mtime (nanoseconds), leaves the atime.
-  virtual Status SetModificationTime(const std::string& path,
-                                     std::chrono::system_clock::time_point mtime) = 0;
   // Entries in no particular order.
   virtual Result<std::vector<DirEntry>> ListDirectory(const std::string& path) = 0;
 };
@@ -176,8 +175,6 @@ class PosixFileSystem final : public FileSystem {
   Result<FileInfo> Stat(const std::string& path) override;
   Result<FileInfo> LinkStat(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
-  Status SetModificationTime(const std::string& path,
-                             std::chrono::system_clock::time_point mtime) override;
   Result<std::vector<DirEntry>> ListDirectory(const std::string& path) override;
 
   // The process-wide instance.

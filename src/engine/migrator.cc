@@ -114,6 +114,7 @@ void Migrator::Impl::StartRunners() {
       [this](int64_t id, ByteSpan span) { Post(RangeDone{id, span}); },
       [this](DownloadOutcome outcome) {
         if (outcome.sealed) {
+          Post(Sealed{outcome.id});  // before the publisher can post the outcome
           publisher_->Add(std::move(outcome));
         } else {
           Post(std::move(outcome));

@@ -19,11 +19,16 @@ BatchPublisher::~BatchPublisher() {
 }
 
 void BatchPublisher::Add(DownloadOutcome outcome) {
+  bool full = false;
   {
     std::lock_guard lock(mu_);
+    if (queue_.empty()) first_queued_ = std::chrono::steady_clock::now();
+    queued_bytes_ += outcome.sealed->size();
     queue_.push_back(std::move(outcome));
+    full = queue_.size() == 1 || queue_.size() >= kBatchFiles || queued_bytes_ >= kBatchBytes;
   }
-  cv_.notify_one();
+  // The first file starts the batch's clock; a full batch ends it.
+  if (full) cv_.notify_one();
 }
 
 size_t BatchPublisher::pending() const {
@@ -38,7 +43,11 @@ void BatchPublisher::Loop() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
+      cv_.wait_until(lock, first_queued_ + kBatchDelay, [&] {
+        return stopping_ || queue_.size() >= kBatchFiles || queued_bytes_ >= kBatchBytes;
+      });
       batch.swap(queue_);
+      queued_bytes_ = 0;
       publishing_ = batch.size();
     }
     PublishBatch(batch);

@@ -18,9 +18,16 @@
 // and only then reports the outcomes, so the engine records `downloaded` and
 // `verified` exactly as late as with per-file fsyncs (atomic_file.h's rule:
 // a final name never points at bytes that are not durable). While one batch
-// syncs, the next one gathers: a group commit.
+// syncs, the next one gathers: a group commit. A batch also waits for company:
+// it goes when it holds kBatchFiles files or kBatchBytes bytes, when its
+// first file has waited kBatchDelay, or when the run stops. syncfs flushes
+// everything dirty on the filesystem, the neighbours' data too, so fewer
+// calls matter more than a few milliseconds: nobody waits for a publish (the
+// transfers go on; only the delete of a file waits for its row).
+
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -36,6 +43,10 @@ namespace s3m::engine {
 
 class BatchPublisher {
  public:
+  static constexpr size_t kBatchFiles = 512;
+  static constexpr uint64_t kBatchBytes = 256ull << 20;
+  static constexpr std::chrono::milliseconds kBatchDelay{25};
+
   using OnPublished = std::function<void(DownloadOutcome)>;
   BatchPublisher(FileSystem& fs, OnPublished on_published);
   // Publishes what is queued, then joins.
@@ -59,6 +70,8 @@ class BatchPublisher {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<DownloadOutcome> queue_;
+  uint64_t queued_bytes_ = 0;
+  std::chrono::steady_clock::time_point first_queued_{};
   size_t publishing_ = 0;
   bool stopping_ = false;
   std::thread thread_;

@@ -175,6 +175,28 @@ std::string SignatureHex(std::string_view signing_key, std::string_view string_t
   return HexEncode(HmacSha256(signing_key, string_to_sign));
 }
 
+namespace {
+
+// The signing key changes once a day per region, and costs four HMACs: each
+// thread keeps the last one, with everything it was derived from.
+const std::string& CachedSigningKey(std::string_view secret, std::string_view date,
+                                    std::string_view region, std::string_view service) {
+  thread_local struct {
+    std::string secret, date, region, service, key;
+  } last;
+  if (last.key.empty() || last.secret != secret || last.date != date || last.region != region ||
+      last.service != service) {
+    last.key = DeriveSigningKey(secret, date, region, service);
+    last.secret = secret;
+    last.date = date;
+    last.region = region;
+    last.service = service;
+  }
+  return last.key;
+}
+
+}  // namespace
+
 SigningResult SignRequest(SignableRequest& request, const Credentials& credentials,
                           const SigningParams& params) {
   const std::string amz_date = FormatAmzDate(params.time);
@@ -195,7 +217,7 @@ SigningResult SignRequest(SignableRequest& request, const Credentials& credentia
   const std::string scope = CredentialScope(date, params.region, params.service);
   result.string_to_sign = StringToSign(amz_date, scope, result.canonical_request);
   const std::string signature = SignatureHex(
-      DeriveSigningKey(credentials.secret_access_key, date, params.region, params.service),
+      CachedSigningKey(credentials.secret_access_key, date, params.region, params.service),
       result.string_to_sign);
 
   result.authorization.append(kAlgorithm)

@@ -96,6 +96,9 @@ class FaultInjectionFileSystem::FaultFile final : public File {
   Status Sync() override { return fs_->FileSync(*this, false); }
   Status DataSync() override { return fs_->FileSync(*this, true); }
   Result<FileInfo> Stat() override { return fs_->FileStat(*this); }
+  Status SetModificationTime(std::chrono::system_clock::time_point mtime) override {
+    return fs_->FileSetModificationTime(*this, mtime);
+  }
   Status Close() override { return fs_->FileClose(*this); }
 
   FaultInjectionFileSystem* fs_;
@@ -305,6 +308,13 @@ Result<FileInfo> FaultInjectionFileSystem::FileStat(FaultFile& file) {
   return WithDeviceLocked(file.base_->Stat(), Key(file.path()));
 }
 
+Status FaultInjectionFileSystem::FileSetModificationTime(FaultFile& file,
+                                                         std::chrono::system_clock::time_point mtime) {
+  std::lock_guard<std::mutex> lock(mu_);
+  S3M_RETURN_IF_ERROR(CheckHandleLocked(file, FaultOp::kSetModificationTime));
+  return file.base_->SetModificationTime(mtime);
+}
+
 Status FaultInjectionFileSystem::FileClose(FaultFile& file) {
   std::lock_guard<std::mutex> lock(mu_);
   const Status checked = CheckHandleLocked(file, FaultOp::kClose);
@@ -499,12 +509,6 @@ Result<DiskSpace> FaultInjectionFileSystem::GetDiskSpace(const std::string& path
   return base_.GetDiskSpace(path);
 }
 
-Status FaultInjectionFileSystem::SetModificationTime(const std::string& path,
-                                                     std::chrono::system_clock::time_point mtime) {
-  std::lock_guard<std::mutex> lock(mu_);
-  S3M_RETURN_IF_ERROR(CheckFaultLocked(FaultOp::kSetModificationTime, Key(path)));
-  return base_.SetModificationTime(path, mtime);
-}
 
 Result<std::vector<DirEntry>> FaultInjectionFileSystem::ListDirectory(const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -95,8 +95,6 @@ class FaultInjectionFileSystem final : public FileSystem {
   Result<FileInfo> Stat(const std::string& path) override;
   Result<FileInfo> LinkStat(const std::string& path) override;
   Result<DiskSpace> GetDiskSpace(const std::string& path) override;
-  Status SetModificationTime(const std::string& path,
-                             std::chrono::system_clock::time_point mtime) override;
   Result<std::vector<DirEntry>> ListDirectory(const std::string& path) override;
 
   void InjectFault(Fault fault);
@@ -153,6 +151,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status FileTruncate(FaultFile& file, uint64_t size);
   Status FileSync(FaultFile& file, bool data_only);
   Result<FileInfo> FileStat(FaultFile& file);
+  Status FileSetModificationTime(FaultFile& file, std::chrono::system_clock::time_point mtime);
   Status FileClose(FaultFile& file);
   Status CheckHandleLocked(FaultFile& file, FaultOp op);
   Status TruncateLocked(FaultFile& file, uint64_t size);

@@ -41,6 +41,9 @@ Status Coordinator::Step(std::vector<Event>& events, bool take_work, Commands& o
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, DownloadOutcome>) {
             return downloads_.OnOutcome(e);
+          } else if constexpr (std::is_same_v<T, Sealed>) {
+            ctx_.queues.MarkPublishing(e.id);
+            return Status::Ok();
           } else if constexpr (std::is_same_v<T, RangeDone>) {
             return ctx_.db.AddDoneChunks(e.id, {{e.span.offset, e.span.length}});
           } else if constexpr (std::is_same_v<T, RestoreAnswered>) {

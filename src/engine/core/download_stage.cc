@@ -13,8 +13,12 @@ using store::FileState;
 using store::WorkItem;
 using store::WorkQueue;
 
+// Transfers are bounded by the pool's slots (twice the workers: each has
+// its next job ready); files waiting for the publisher's sync hold none, so
+// durability never stalls the network, and are bounded on their own.
 bool DownloadStage::WantsMore() const {
-  return ctx_.queues.downloading() < static_cast<size_t>(ctx_.opt.concurrency) * 2;
+  return ctx_.queues.transferring() < static_cast<size_t>(ctx_.opt.concurrency) * 2 &&
+         ctx_.queues.publishing() < kMaxPublishing;
 }
 
 bool DownloadStage::Idle() const {

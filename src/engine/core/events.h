@@ -21,6 +21,13 @@ struct RangeDone {
   ByteSpan span;
 };
 
+// A download's transfer is over and its file sealed (download.h): it waits
+// for the publisher, whose DownloadOutcome follows. From now on it holds no
+// transfer slot; its row stays `downloading` until that outcome.
+struct Sealed {
+  int64_t id = 0;
+};
+
 // The answer to a RestoreJob (was_request) or a RestoreCheck.
 struct RestoreAnswered {
   RestoreOutcome outcome;
@@ -35,6 +42,6 @@ struct DeleteAnswered {
 };
 
 // DownloadOutcome (download.h) is the transfer pool's event as it stands.
-using Event = std::variant<DownloadOutcome, RangeDone, RestoreAnswered, DeleteAnswered>;
+using Event = std::variant<DownloadOutcome, Sealed, RangeDone, RestoreAnswered, DeleteAnswered>;
 
 }  // namespace s3m::engine

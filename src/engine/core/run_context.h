@@ -23,6 +23,10 @@ namespace s3m::engine {
 // Rows one keyset page of a database walk reads.
 inline constexpr int kPageRows = 500;
 
+// Sealed downloads waiting for the publisher's sync, at most: past it, no new
+// transfer starts (a filesystem slower to sync than the network to fill).
+inline constexpr size_t kMaxPublishing = 4096;
+
 // A state change of row `id`, from `from` to `to`, nothing else set yet.
 inline store::FileChange StateChange(int64_t id, store::FileState from, store::FileState to) {
   store::FileChange change;

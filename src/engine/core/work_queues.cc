@@ -9,6 +9,7 @@ std::optional<store::WorkItem> WorkQueues::EndDownload(int64_t id) {
   if (it == downloading_.end()) return std::nullopt;
   store::WorkItem item = std::move(it->second);
   downloading_.erase(it);
+  publishing_.erase(id);
   return item;
 }
 

@@ -1,7 +1,9 @@
 // WorkQueues: the objects the decision core holds in memory between the
 // database and the runners — bounded by the work in flight.
 //
-//   downloading   handed to the transfer pool, outcome not yet seen
+//   downloading   handed to the transfer pool, outcome not yet seen; of
+//                 these, `publishing` are transferred and sealed, waiting
+//                 for the publisher's sync (they hold no transfer slot)
 //   busy          queued here, or a restore/check/delete in flight: no walk
 //                 over the database may hand it out a second time
 //   ready         to download (or to ask a restore for) next, before the
@@ -34,6 +36,14 @@ class WorkQueues {
   // The item as it was handed out; nullopt when it was not (any more).
   std::optional<store::WorkItem> EndDownload(int64_t id);
   size_t downloading() const { return downloading_.size(); }
+  // The transfer is over; the file waits for the publisher (ignored for an
+  // id not downloading).
+  void MarkPublishing(int64_t id) {
+    if (downloading_.count(id) > 0) publishing_.insert(id);
+  }
+  size_t publishing() const { return publishing_.size(); }
+  // Downloads still on the network: what the transfer slots bound.
+  size_t transferring() const { return downloading_.size() - publishing_.size(); }
 
   // --- in memory, or in flight elsewhere -----------------------------------
   bool Taken(int64_t id) const { return busy_.count(id) > 0 || downloading_.count(id) > 0; }
@@ -64,6 +74,7 @@ class WorkQueues {
   }
 
   std::unordered_map<int64_t, store::WorkItem> downloading_;
+  std::unordered_set<int64_t> publishing_;  // a subset of downloading_'s keys
   std::unordered_set<int64_t> busy_;
   std::deque<store::WorkItem> ready_;
   std::deque<store::WorkItem> restore_;

@@ -111,12 +111,29 @@ TEST_F(AtomicFilePosixTest, EmptyObject) {
   EXPECT_EQ(ReadAll(dir_ / "empty"), "");
 }
 
-TEST_F(AtomicFilePosixTest, WithoutPreallocationTheFileIsSparseButFullSize) {
-  AtomicFile::Options options;
+TEST_F(AtomicFilePosixTest, WithoutPreallocationAResumableFileIsSparseButFullSize) {
+  AtomicFile::Options options = Resumable();
   options.preallocate = false;
   auto file = AtomicFile::Create(fs_, dir_ / "o", 1 << 20, options);
   ASSERT_TRUE(file.ok());
   EXPECT_EQ(fs_.Stat((*file)->partial_path())->size, 1u << 20);
+}
+
+// A file written whole in one go (a small object) is not sized up front: it
+// grows with its writes, and a short one cannot be committed.
+TEST_F(AtomicFilePosixTest, WithoutPreallocationAFileWrittenWholeGrowsWithItsWrites) {
+  AtomicFile::Options options;
+  options.preallocate = false;
+  auto file = AtomicFile::Create(fs_, dir_ / "o", Data().size(), options);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(fs_.Stat((*file)->partial_path())->size, 0u);
+  ASSERT_TRUE((*file)->WriteAt(0, Data().data(), Data().size() - 1).ok());
+  EXPECT_FALSE((*file)->Commit({}).ok()) << "one byte short";
+  auto again = AtomicFile::Create(fs_, dir_ / "o", Data().size(), options);
+  ASSERT_TRUE(again.ok());
+  for (size_t r = 0; r < kRanges; ++r) ASSERT_TRUE(WriteRange(**again, r).ok());
+  ASSERT_TRUE((*again)->Commit({}).ok());
+  EXPECT_EQ(ReadAll(dir_ / "o"), Data());
 }
 
 TEST_F(AtomicFilePosixTest, AbandonRemovesThePartialFile) {

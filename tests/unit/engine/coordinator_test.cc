@@ -447,3 +447,43 @@ TEST_F(CoordinatorTest, ACancelledDownloadStaysDownloadingForTheNextRun) {
 
 }  // namespace
 }  // namespace s3m::engine
+
+namespace s3m::engine {
+namespace {
+
+// Issue 18: durability is off the download path. A transfer that is over
+// (its file sealed, waiting for the publisher's sync) frees its transfer
+// slot at once, while its row stays `downloading` until the published
+// outcome; the run is not finished and queues no delete before then.
+TEST_F(CoordinatorTest, ASealedDownloadFreesItsSlotButStaysDownloadingUntilPublished) {
+  Scan({Object("a"), Object("b"), Object("c"), Object("d"), Object("e")});
+  opt_.concurrency = 1;  // two transfers at a time
+  Start();
+  Commands first = Step();
+  ASSERT_EQ(Keys(first.downloads), (std::vector<std::string>{"a", "b"}));
+  Commands second = Step({Sealed{first.downloads[0].item.id}, Sealed{first.downloads[1].item.id}});
+  EXPECT_EQ(Keys(second.downloads), (std::vector<std::string>{"c", "d"}));
+  EXPECT_EQ(Row("a").state, FileState::kDownloading);
+  EXPECT_TRUE(second.deletes.empty());
+  // Published: verified, and the delete follows.
+  Commands third = Step({Done(first.downloads[0]), Done(first.downloads[1])});
+  EXPECT_EQ(Row("a").state, FileState::kVerified);
+  EXPECT_TRUE(third.downloads.empty()) << "c and d still hold both slots";
+  Commands fourth = Step(AllDone(second));
+  EXPECT_EQ(Keys(fourth.downloads), (std::vector<std::string>{"e"}));
+  EXPECT_FALSE(core_->Finished());
+}
+
+// A sealed event for an id that is not downloading (a late or stray one)
+// changes nothing.
+TEST_F(CoordinatorTest, ASealedEventForAnUnknownIdIsIgnored) {
+  Scan({Object("a"), Object("b"), Object("c")});
+  opt_.concurrency = 1;
+  Start();
+  Commands first = Step();
+  ASSERT_EQ(first.downloads.size(), 2u);
+  EXPECT_TRUE(Step({Sealed{987654}}).downloads.empty());
+}
+
+}  // namespace
+}  // namespace s3m::engine

@@ -77,10 +77,6 @@ class NameFoldingFileSystem final : public FileSystem {
   Result<DiskSpace> GetDiskSpace(const std::string& path) override {
     return base_.GetDiskSpace(Lookup(path));
   }
-  Status SetModificationTime(const std::string& path,
-                             std::chrono::system_clock::time_point mtime) override {
-    return base_.SetModificationTime(Lookup(path), mtime);
-  }
   Result<std::vector<DirEntry>> ListDirectory(const std::string& path) override {
     return base_.ListDirectory(Lookup(path));
   }

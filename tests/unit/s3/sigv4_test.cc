@@ -563,6 +563,37 @@ class SignRequestTest : public testing::Test {
   SigningParams params_;
 };
 
+// Each thread keeps its last signing key (four HMACs saved per request):
+// whatever changes — secret, day, region, service — the signature is the one
+// a freshly derived key gives, also when an earlier combination comes back.
+TEST_F(SignRequestTest, ACachedSigningKeyIsNeverUsedForOtherCredentialsDaysOrRegions) {
+  struct Case {
+    std::string secret, amz_date, region, service;
+  };
+  const std::vector<Case> cases = {
+      {std::string(kS3Secret), "20130524T000000Z", "us-east-1", "s3"},
+      {"another-secret", "20130524T000000Z", "us-east-1", "s3"},
+      {std::string(kS3Secret), "20130525T000000Z", "us-east-1", "s3"},
+      {std::string(kS3Secret), "20130525T120000Z", "eu-west-1", "s3"},
+      {std::string(kS3Secret), "20130525T120000Z", "eu-west-1", "iam"},
+      {std::string(kS3Secret), "20130524T000000Z", "us-east-1", "s3"},
+  };
+  for (const Case& c : cases) {
+    SignableRequest request = request_;
+    Credentials credentials = credentials_;
+    credentials.secret_access_key = c.secret;
+    SigningParams params = params_;
+    params.time = AmzDate(c.amz_date);
+    params.region = c.region;
+    params.service = c.service;
+    const SigningResult result = SignRequest(request, credentials, params);
+    const std::string expected = SignatureHex(
+        DeriveSigningKey(c.secret, c.amz_date.substr(0, 8), c.region, c.service), result.string_to_sign);
+    EXPECT_TRUE(result.authorization.ends_with("Signature=" + expected))
+        << c.secret << " " << c.amz_date << " " << c.region << " " << c.service;
+  }
+}
+
 TEST_F(SignRequestTest, AppendsDateContentHashThenAuthorization) {
   const SigningResult result = SignRequest(request_, credentials_, params_);
   const HeaderList expected_headers = {
