@@ -47,6 +47,8 @@ packages=(
   rclone
   # s3cmd, a third client the benchmarks (bench/) drive
   s3cmd
+  # the benchmarks' load generator, connect counter and timer (bench/)
+  wrk strace time
   # the Debian package and its check (scripts/package-deb.sh)
   dpkg-dev fakeroot lintian
   # clang and libFuzzer for the fuzz targets (scripts/fuzz.sh)
@@ -105,7 +107,7 @@ else
 fi
 
 # --- sanity checks -----------------------------------------------------------
-for cmd in cmake ninja /usr/bin/aws rclone s3cmd /usr/bin/python3 /usr/bin/memcached \
+for cmd in cmake ninja /usr/bin/aws rclone s3cmd wrk strace /usr/bin/time /usr/bin/python3 /usr/bin/memcached \
            swift-ring-builder swift-proxy-server swift-account-server \
            swift-container-server swift-object-server; do
   command -v "$cmd" >/dev/null 2>&1 || { log "missing after install: $cmd"; exit 1; }

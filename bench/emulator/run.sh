@@ -45,7 +45,7 @@ trap 'rm -rf "$work"' EXIT
 export S3M_S3EMU_BIN="$build/tools/s3emu/s3emu"
 # s3rver at its best: its per-request log would cost it a quarter of its rate.
 export S3M_TEST_S3RVER_ARGS=--silent
-export BENCH_WORK="$work" BENCH_DURATION="$duration" BENCH_REPS="$reps"
+export BENCH_ROOT="$root" BENCH_WORK="$work" BENCH_DURATION="$duration" BENCH_REPS="$reps"
 "$root/scripts/with-test-servers.sh" --s3rver --s3emu -- bash -c '
   set -euo pipefail
   head -c 16384 /dev/urandom >"$BENCH_WORK/16k.bin"
@@ -76,23 +76,8 @@ export BENCH_WORK="$work" BENCH_DURATION="$duration" BENCH_REPS="$reps"
     { echo "s3emu accepted a tampered presigned URL" >&2; exit 1; }
 
   # measure SERVER SIZE CONNECTIONS: one wrk run; prints "requests/s MiB/s".
-  measure() {
-    local out
-    out="$(wrk -t2 -c"$3" -d"${BENCH_DURATION}s" --timeout 30s "$(cat "$BENCH_WORK/$1.$2.url")")"
-    if grep -qE "Non-2xx|Socket errors" <<<"$out"; then
-      echo "$1 $2: errors during the run:" >&2
-      echo "$out" >&2
-      exit 1
-    fi
-    awk '"'"'
-      /^Requests\/sec:/ { rps = $2 }
-      /^Transfer\/sec:/ {
-        v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[A-Za-z]+$/, "", v)
-        f = unit == "GB" ? 1024 : unit == "MB" ? 1 : unit == "KB" ? 1 / 1024 : 1 / 1048576
-        mib = v * f
-      }
-      END { printf "%.0f %.1f\n", rps, mib }'"'"' <<<"$out"
-  }
+  source "$BENCH_ROOT/bench/lib.sh"
+  measure() { wrk_rate "$(cat "$BENCH_WORK/$1.$2.url")" "$3" "$BENCH_DURATION"; }
   for ((rep = 1; rep <= BENCH_REPS; rep++)); do
     for server in s3emu s3rver; do
       read -r rps _ < <(measure "$server" 16k 64)

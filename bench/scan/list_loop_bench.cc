@@ -9,29 +9,16 @@
 #include <chrono>
 #include <cstdio>
 
+#include "../bench_client.h"
 #include "s3/client.h"
-#include "s3/credentials.h"
 
 int main(int argc, char** argv) {
   if (argc != 6) {
     std::fprintf(stderr, "usage: %s ENDPOINT ACCESS_KEY SECRET_KEY REGION BUCKET\n", argv[0]);
     return 2;
   }
-  s3m::s3::Credentials creds;
-  creds.access_key_id = argv[2];
-  creds.secret_access_key = argv[3];
-  creds.source = "command line";
-  s3m::s3::S3ClientOptions options;
-  options.endpoint_url = argv[1];
-  options.default_region = argv[4];
-  options.force_path_style = true;
-  options.transport = s3m::s3::MakeCurlTransport({});
-  options.credentials = s3m::s3::MakeStaticCredentialsProvider(creds);
-  auto client = s3m::s3::S3Client::Create(std::move(options));
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return 2;
-  }
+  auto client = s3m::bench::MakeBenchClient(argv[1], argv[2], argv[3], argv[4]);
+  if (!client) return 2;
   s3m::s3::ListObjectsV2Request req;
   req.bucket = argv[5];
   // The request the scanner sends (src/scan/scanner.cc, ListObjects).
@@ -41,7 +28,7 @@ int main(int argc, char** argv) {
   int64_t objects = 0;
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
-    auto page = (*client)->ListObjectsV2(req);
+    auto page = client->ListObjectsV2(req);
     if (!page.ok()) {
       std::fprintf(stderr, "%s\n", page.status().ToString().c_str());
       return 1;

@@ -4,7 +4,7 @@
 // benchmark compares `s3migrate migrate` with this rate, measured in the same
 // run against the same server (issue 5: large objects at >= 80% of it).
 //
-//   bench_migrate_get_loop ENDPOINT ACCESS_KEY SECRET_KEY REGION BUCKET THREADS CHUNK_BYTES
+//   bench_compare_get_loop ENDPOINT ACCESS_KEY SECRET_KEY REGION BUCKET THREADS CHUNK_BYTES
 //
 // Lists the bucket, then splits every object into ranged GETs of at most
 // CHUNK_BYTES (objects no larger than that are fetched whole) and lets THREADS
@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "../bench_client.h"
 #include "s3/client.h"
-#include "s3/credentials.h"
 
 namespace {
 
@@ -44,28 +44,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "THREADS and CHUNK_BYTES must be positive\n");
     return 2;
   }
-  s3m::s3::Credentials creds;
-  creds.access_key_id = argv[2];
-  creds.secret_access_key = argv[3];
-  creds.source = "command line";
-  s3m::s3::S3ClientOptions options;
-  options.endpoint_url = argv[1];
-  options.default_region = argv[4];
-  options.force_path_style = true;
-  options.transport = s3m::s3::MakeCurlTransport({});
-  options.credentials = s3m::s3::MakeStaticCredentialsProvider(creds);
-  auto client = s3m::s3::S3Client::Create(std::move(options));
-  if (!client.ok()) {
-    std::fprintf(stderr, "%s\n", client.status().ToString().c_str());
-    return 2;
-  }
+  auto client = s3m::bench::MakeBenchClient(argv[1], argv[2], argv[3], argv[4]);
+  if (!client) return 2;
 
   std::vector<s3m::s3::ObjectSummary> objects;
   s3m::s3::ListObjectsV2Request list;
   list.bucket = argv[5];
   list.max_keys = 1000;
   for (;;) {
-    auto page = (*client)->ListObjectsV2(list);
+    auto page = client->ListObjectsV2(list);
     if (!page.ok()) {
       std::fprintf(stderr, "%s\n", page.status().ToString().c_str());
       return 1;
@@ -102,7 +89,7 @@ int main(int argc, char** argv) {
         get.bucket = argv[5];
         get.key = pieces[i].object->key;
         if (!pieces[i].whole) get.range = s3m::s3::ByteRange{pieces[i].first, pieces[i].last};
-        auto reply = (*client)->GetObject(get, discard);
+        auto reply = client->GetObject(get, discard);
         if (!reply.ok()) {
           std::fprintf(stderr, "%s\n", reply.status().ToString().c_str());
           failed = true;
