@@ -95,8 +95,11 @@ std::string BytesText(uint64_t bytes) {
   return fmt::format("{}", bytes);
 }
 
+// Whole numbers without a fraction; any other (or one too large for an
+// int64_t, which the cast would make undefined) as the double prints.
 std::string NumberText(double v) {
-  return v == std::floor(v) ? fmt::format("{}", static_cast<int64_t>(v)) : fmt::format("{}", v);
+  if (v == std::floor(v) && std::fabs(v) < 0x1p62) return fmt::format("{}", static_cast<int64_t>(v));
+  return fmt::format("{}", v);
 }
 
 }  // namespace

@@ -95,6 +95,10 @@ TEST(SettingsTableTest, FlagValuesAreCheckedLikeFileValues) {
       {"download_chunk_size", "lots", "byte count"},
       {"path_style", "yes", "true or false"},
       {"progress_update_interval", "0.01", "out of range [0.1, 3600]"},
+      // Found by the settings fuzzer: the message printed a huge whole
+      // number through an int64_t cast (undefined behaviour).
+      {"progress_update_interval", "6666666666666666666666666666666666666666", "6.666666666666666e+39 is out of range"},
+      {"stall_timeout", "-1e300", "-1e+300 is out of range [1, 3600]"},
       {"min_free_space", "5GiB", nullptr},
   };
   for (const Case& c : cases) {
