@@ -111,6 +111,7 @@ if ran != 5:
 PY
 if ((status != 0)); then
   echo "reliability: something failed; the test log:" >&2
-  grep -E "Failure|FAILED|property broken|SUMMARY|\*\*\*Failed" "$work/e2e.log" "$work/fuzz.err" "$work/tsan.out" | head -30 >&2
+  grep -E ": Failure$|\[  FAILED  \]|property broken|SUMMARY: |\*\*\*Failed|tests failed out of" \
+    "$work/e2e.log" "$work/fuzz.err" "$work/tsan.out" | head -30 >&2
 fi
 exit "$status"
