@@ -87,9 +87,10 @@ else:  # mixed: log-uniform sizes in four bands
             i += 1
 PY
   (cd "$dir" && find . -type f -printf '%P\0' | sort -z | xargs -0 sha256sum --) >"$work/$set.expected"
+  du -sb --apparent-size "$dir" | cut -f1 >"$work/$set.bytes"
 }
 set_objects() { wc -l <"$work/$1.expected"; }
-set_bytes() { du -sb --apparent-size "$work/src/$1" | cut -f1; }
+set_bytes() { cat "$work/$1.bytes"; }
 
 # seed SET: the bucket SET on the current server holds exactly the set.
 seed() {

@@ -125,20 +125,6 @@ FileInfo InfoFromStat(const struct ::stat& st) {
   return info;
 }
 
-// futimens arguments that set the mtime and leave the atime alone.
-struct MtimeOnly {
-  explicit MtimeOnly(std::chrono::system_clock::time_point mtime) {
-    const auto since_epoch =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch());
-    const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-    times[0].tv_sec = 0;
-    times[0].tv_nsec = UTIME_OMIT;
-    times[1].tv_sec = static_cast<time_t>(seconds.count());
-    times[1].tv_nsec = static_cast<long>((since_epoch - seconds).count());
-  }
-  struct ::timespec times[2];
-};
-
 class PosixFile final : public File {
  public:
   PosixFile(std::string path, UniqueFd fd) : File(std::move(path)), fd_(std::move(fd)) {}
@@ -213,8 +199,15 @@ class PosixFile final : public File {
   }
 
   Status SetModificationTime(std::chrono::system_clock::time_point mtime) override {
-    const MtimeOnly times(mtime);
-    if (::futimens(fd_.get(), times.times) != 0) return FileError(errno, "set mtime", path());
+    const auto since_epoch =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch());
+    const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+    struct ::timespec times[2];
+    times[0].tv_sec = 0;
+    times[0].tv_nsec = UTIME_OMIT;  // leave the atime alone
+    times[1].tv_sec = static_cast<time_t>(seconds.count());
+    times[1].tv_nsec = static_cast<long>((since_epoch - seconds).count());
+    if (::futimens(fd_.get(), times) != 0) return FileError(errno, "set mtime", path());
     return Status::Ok();
   }
 
@@ -356,7 +349,6 @@ Result<DiskSpace> PosixFileSystem::GetDiskSpace(const std::string& path) {
   space.total_bytes = static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
   return space;
 }
-
 
 Result<std::vector<DirEntry>> PosixFileSystem::ListDirectory(const std::string& path) {
   std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), &::closedir);

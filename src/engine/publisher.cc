@@ -19,16 +19,16 @@ BatchPublisher::~BatchPublisher() {
 }
 
 void BatchPublisher::Add(DownloadOutcome outcome) {
-  bool full = false;
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (queue_.empty()) first_queued_ = std::chrono::steady_clock::now();
     queued_bytes_ += outcome.sealed->size();
     queue_.push_back(std::move(outcome));
-    full = queue_.size() == 1 || queue_.size() >= kBatchFiles || queued_bytes_ >= kBatchBytes;
+    wake = queue_.size() == 1 || queue_.size() >= kBatchFiles || queued_bytes_ >= kBatchBytes;
   }
   // The first file starts the batch's clock; a full batch ends it.
-  if (full) cv_.notify_one();
+  if (wake) cv_.notify_one();
 }
 
 size_t BatchPublisher::pending() const {

@@ -40,17 +40,17 @@ std::string_view StripQuotes(std::string_view s) {
   return s;
 }
 
-// "...-12" -> ("...", 12); no suffix -> (s, 0); a malformed suffix -> nullopt.
+// S3 multipart uploads have 1 to 10,000 parts.
 constexpr int kMaxParts = 10000;
 
+// "...-12" -> ("...", 12); no suffix -> (s, 0); a malformed suffix, or a count
+// no S3 upload has (it would only feed nonsense to the layout guesses), -> nullopt.
 std::optional<std::pair<std::string_view, int>> SplitPartCount(std::string_view s) {
   const size_t dash = s.rfind('-');
   if (dash == std::string_view::npos) return std::make_pair(s, 0);
   const std::string_view digits = s.substr(dash + 1);
   int parts = 0;
   const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), parts);
-  // S3 multipart uploads have 1 to 10,000 parts: any other count is not an
-  // S3 part count (and would only feed nonsense to the layout guesses).
   if (ec != std::errc() || end != digits.data() + digits.size() || parts < 1 || parts > kMaxParts) {
     return std::nullopt;
   }
