@@ -197,15 +197,22 @@ measure() {
     tail -20 "$work/tool.log" >&2
     exit 1
   fi
+  # What the tool left unsynced: rclone, the AWS CLI and s3cmd return while
+  # their files are still only in the page cache; s3migrate's are on disk.
+  local t0 t1
+  t0="$(date +%s.%N)"
+  sync -f "$dest"
+  t1="$(date +%s.%N)"
   check "$tool" "$set" "$dest"
-  local e u s m c
+  local e u s m c y
   read -r e u s m <"$work/time"
   c="$(grep -c "htons($port)" "$work/connects" || true)"
-  echo "$e $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') $m $c" >>"$work/$server.$set.$tool"
+  y="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+  echo "$e $(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') $m $c $y" >>"$work/$server.$set.$tool"
   awk -v t="$tool" -v set="$set" -v srv="$server" -v rep="$rep" -v e="$e" -v u="$u" -v s="$s" -v m="$m" \
-      -v c="$c" -v b="$(set_bytes "$set")" -v n="$(set_objects "$set")" 'BEGIN {
-    printf "rep %d %-6s %-5s %-9s %7.2f s %8.0f objects/s %7.1f MB/s %6.2f CPU s/GB %6.1f MiB RSS %5d connects\n",
-      rep, srv, set, t, e, n / e, b / e / 1e6, (u + s) / (b / 1e9), m / 1024, c }'
+      -v c="$c" -v y="$y" -v b="$(set_bytes "$set")" -v n="$(set_objects "$set")" 'BEGIN {
+    printf "rep %d %-6s %-5s %-9s %7.2f s (+%.2f s sync) %8.0f objects/s %7.1f MB/s %6.2f CPU s/GB %6.1f MiB RSS %5d connects\n",
+      rep, srv, set, t, e, y, n / e, b / e / 1e6, (u + s) / (b / 1e9), m / 1024, c }'
 }
 
 # ceiling_wrk SET: wrk's GET rate on one object of the set, appended to
@@ -264,25 +271,31 @@ done
 col() { awk -v n="$4" '{ print $n }' "$work/$1.$2.$3" >"$work/col" && median "$work/col"; }
 echo
 echo "$mode mode: medians of $BENCH_REPS runs on $(nproc) cores ($(lscpu | sed -n 's/^Model name: *//p')), $(date -u +%Y-%m-%d):"
-echo "| server | data set | tool | objects/s | MB/s | CPU s/GB | CPU s/1,000 objects | peak RSS MiB | connects/1,000 objects | rclone's time / tool's |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| server | data set | tool | objects/s | MB/s | CPU s/GB | CPU s/1,000 objects | peak RSS MiB | connects/1,000 objects | rclone's time / tool's | MB/s on disk (+ sync) | rclone's time on disk / tool's |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for server in "${wanted_servers[@]}"; do
   for set in "${wanted_sets[@]}"; do
     bytes="$(set_bytes "$set")" objects="$(set_objects "$set")"
     rclone_s="$(col "$server" "$set" rclone 1)"
+    # The median of the runs' (time + sync), not the sum of two medians.
+    awk '{ print $1 + $5 }' "$work/$server.$set.rclone" >"$work/col"
+    rclone_d="$(median "$work/col")"
     for tool in "${tools[@]}" get-loop; do
       s="$(col "$server" "$set" "$tool" 1)" cpu="$(col "$server" "$set" "$tool" 2)"
       rss="$(col "$server" "$set" "$tool" 3)" conn="$(col "$server" "$set" "$tool" 4)"
+      awk '{ print $1 + $5 }' "$work/$server.$set.$tool" >"$work/col"
+      d="$(median "$work/col")"
       awk -v srv="$server" -v set="$set" -v t="$tool" -v s="$s" -v cpu="$cpu" -v rss="$rss" -v c="$conn" \
-          -v b="$bytes" -v n="$objects" -v r="$rclone_s" 'BEGIN {
-        printf "| %s | %s | %s | %.0f | %.1f | %.2f | %.3f | %.1f | %.1f | %.2f |\n", srv, set, t, n / s,
-          b / s / 1e6, cpu / (b / 1e9), cpu / (n / 1000), rss / 1024, 1000 * c / n, r / s }'
+          -v b="$bytes" -v n="$objects" -v r="$rclone_s" -v d="$d" -v rd="$rclone_d" 'BEGIN {
+        printf "| %s | %s | %s | %.0f | %.1f | %.2f | %.3f | %.1f | %.1f | %.2f | %.1f | %.2f |\n", srv, set, t,
+          n / s, b / s / 1e6, cpu / (b / 1e9), cpu / (n / 1000), rss / 1024, 1000 * c / n, r / s,
+          b / d / 1e6, rd / d }'
     done
     if [[ -s "$work/$server.$set.wrk" ]]; then
       awk -v srv="$server" -v set="$set" -v o="$(col "$server" "$set" wrk 1)" -v m="$(col "$server" "$set" wrk 2)" \
-        'BEGIN { printf "| %s | %s | wrk (raw GET ceiling, one object) | %.0f | %.1f | | | | | |\n", srv, set, o, m }'
+        'BEGIN { printf "| %s | %s | wrk (raw GET ceiling, one object) | %.0f | %.1f | | | | | | | |\n", srv, set, o, m }'
     fi
     awk -v srv="$server" -v set="$set" -v m="$(col "$server" "$set" disk 1)" -v b="$bytes" -v n="$objects" \
-      'BEGIN { printf "| %s | %s | disk (dd conv=fdatasync) | | %.1f | | | | | |\n", srv, set, m }'
+      'BEGIN { printf "| %s | %s | disk (dd conv=fdatasync) | | %.1f | | | | | | | |\n", srv, set, m }'
   done
 done

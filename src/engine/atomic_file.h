@@ -44,6 +44,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -156,6 +157,7 @@ class AtomicFile {
   const bool resumed_;
   State state_ = State::kOpen;  // changed only by Commit/Abandon, which run alone
   bool renamed_ = false;
+  std::mutex write_mu_;  // WriteAt
 };
 
 }  // namespace s3m::engine

@@ -7,12 +7,27 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.h"
+#include "engine/write_coalescer.h"
 
 namespace s3m::engine {
 
 namespace {
 
 constexpr std::string_view kEmptyMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+
+// The largest write of a transfer's bytes (write_coalescer.h): 1 MiB per
+// transfer in flight, 256 writes for a 256 MiB object instead of 16,384.
+constexpr uint64_t kWriteSize = 1 << 20;
+
+// A GET's outcome once the bytes it delivered are written: the caller's
+// position (and a retry from it) counts only written bytes. A failed GET's
+// error wins over a failed write of what it delivered before failing.
+Result<s3::ObjectMetadata> Drained(Result<s3::ObjectMetadata> got, WriteCoalescer& buffer,
+                                   const WriteCoalescer::Write& write) {
+  Status written = buffer.Drain(write);
+  if (got.ok() && !written.ok()) return written;
+  return got;
+}
 
 bool IsFolderMarker(const store::WorkItem& item) {
   return !item.key.empty() && item.key.back() == '/' && item.size == 0;
@@ -350,13 +365,17 @@ DownloadOutcome ObjectDownload::RunWhole() {
   Whole whole;
   s3::GetObjectRequest req = PinnedGet();
   req.on_metadata = [&](const s3::ObjectMetadata& meta) { return StartWhole(meta, whole); };
+  WriteCoalescer buffer(std::clamp<uint64_t>(size, 1, kWriteSize));
+  const WriteCoalescer::Write write = [&](const char* data, size_t n) {
+    return Accept(whole.position, size, data, n, whole.feed ? &*whole.feed : nullptr);
+  };
   const s3::BodySink sink = [&](const char* data, size_t n) -> Status {
-    S3M_RETURN_IF_ERROR(Accept(whole.position, size, data, n, whole.feed ? &*whole.feed : nullptr));
+    S3M_RETURN_IF_ERROR(buffer.Add(data, n, write));
     whole.delivered += n;
     return Status::Ok();
   };
   auto got = Retried(whole.delivered, [&](int) -> Result<s3::ObjectMetadata> {
-    auto r = store_.GetObject(req, sink);
+    auto r = Drained(store_.GetObject(req, sink), buffer, write);
     if (r.ok() && whole.position != size) {
       return Status::Error(ErrorKind::kTransient,
                            fmt::format("the body ended after {} of {} bytes", whole.position, size),
@@ -469,9 +488,11 @@ void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced
 
   s3::GetObjectRequest req = PinnedGet();
   req.checksum_mode = false;
-  const s3::BodySink sink = [&](const char* data, size_t n) {
+  WriteCoalescer buffer(std::clamp<uint64_t>(span.length, 1, kWriteSize));
+  const WriteCoalescer::Write write = [&](const char* data, size_t n) {
     return Accept(position, end, data, n, &feed);
   };
+  const s3::BodySink sink = [&](const char* data, size_t n) { return buffer.Add(data, n, write); };
   // A body that breaks off is resumed from the byte it reached: the feed
   // keeps its place, nothing is written or hashed twice.
   bool another_failed = false;
@@ -480,7 +501,7 @@ void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced
       return Status::Error(ErrorKind::kCancelled, "another range failed");
     }
     req.range = s3::ByteRange{position, end - 1};
-    auto r = store_.GetObject(req, sink);
+    auto r = Drained(store_.GetObject(req, sink), buffer, write);
     if (r.ok() && position != end) {
       return Status::Error(ErrorKind::kTransient,
                            fmt::format("the body of bytes {}-{} ended at {}", span.offset, end - 1,
