@@ -20,6 +20,7 @@
 #include "cli/retry_command.h"
 #include "cli/scan_command.h"
 #include "cli/status_command.h"
+#include "cli/verify_command.h"
 #include "cli/version.h"
 
 namespace s3m::cli {
@@ -102,6 +103,7 @@ int RunCli(int argc, char** argv) {
       "  s3migrate scan                                 # inventory every bucket\n"
       "  s3migrate status                               # totals, states, Glacier, costs\n"
       "  s3migrate migrate                              # download, verify, delete: until done\n"
+      "  s3migrate verify                               # re-check local copies, S3 not needed\n"
       "\n"
       "Exit codes: 0 done, 1 objects in error or waiting for disk space, 2 usage or\n"
       "            configuration error,"
@@ -123,6 +125,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* migrate = AddMigrateCommand(app, migrate_options);
   SettingsOptions settings_options;
   CLI::App* settings = AddSettingsCommand(app, settings_options);
+  VerifyOptions verify_options;
+  CLI::App* verify = AddVerifyCommand(app, verify_options);
 
   try {
     app.parse(argc, argv);
@@ -152,6 +156,7 @@ int RunCli(int argc, char** argv) {
   if (retry->parsed()) return RunRetryCommand(retry_options, **ctx);
   if (migrate->parsed()) return RunMigrateCommand(migrate_options, **ctx);
   if (settings->parsed()) return RunSettingsCommand(settings_options, **ctx);
+  if (verify->parsed()) return RunVerifyCommand(verify_options, **ctx);
   return kExitUsage;
 }
 

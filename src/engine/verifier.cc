@@ -580,6 +580,40 @@ Result<VerificationResult> ObjectVerifier::Finish() {
   return result;
 }
 
+std::optional<ObjectFacts> FactsFromRecord(std::string_view verified_by,
+                                           std::string_view verified_checksum,
+                                           std::string_view etag, uint64_t size,
+                                           uint64_t part_size) {
+  const std::string_view method = verified_by.substr(0, verified_by.find('('));
+  ObjectFacts facts;
+  facts.size = size;
+  std::string_view value = verified_checksum;
+  if (method == "md5-etag" || method == "multipart-etag") {
+    if (value.empty()) value = etag;
+    facts.etag = std::string(value);
+  } else {
+    constexpr std::string_view kComposite = "composite-";
+    const bool composite = method.substr(0, kComposite.size()) == kComposite;
+    const std::string_view name = composite ? method.substr(kComposite.size()) : method;
+    std::optional<HashAlgorithm> algorithm;
+    for (HashAlgorithm a : {HashAlgorithm::kCrc32, HashAlgorithm::kCrc32c, HashAlgorithm::kCrc64Nvme,
+                            HashAlgorithm::kSha1, HashAlgorithm::kSha256}) {
+      if (HashAlgorithmName(a) == name) algorithm = a;
+    }
+    if (!algorithm || value.empty()) return std::nullopt;
+    facts.checksums[std::string(name)] = std::string(value);  // names match in any case
+    facts.checksum_type = composite ? "COMPOSITE" : "FULL_OBJECT";
+  }
+  if (value.empty()) return std::nullopt;
+  // "<digest>-<parts>": the recorded part size gives the layout when it fits.
+  const auto split = SplitPartCount(StripQuotes(value));
+  if (split && split->second > 0 && part_size > 0) {
+    std::vector<uint64_t> layout = UniformPartLayout(size, part_size);
+    if (layout.size() == static_cast<size_t>(split->second)) facts.part_sizes = std::move(layout);
+  }
+  return facts;
+}
+
 Result<VerificationResult> VerifyFile(File& file, const VerificationPlan& plan) {
   S3M_ASSIGN_OR_RETURN(FileInfo info, file.Stat());
   if (info.size != plan.size) {

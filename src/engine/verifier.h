@@ -226,4 +226,20 @@ class ObjectVerifier {
 // Re-reads a finished file and checks it against the plan, in one pass.
 Result<VerificationResult> VerifyFile(File& file, const VerificationPlan& plan);
 
+// The facts that choose again the plan a copy was verified with, from what
+// the database recorded of it (files.verified_by, verified_checksum, etag,
+// size, part_size): `s3migrate verify` re-checks copies with them after S3
+// is empty. The inverse of VerificationResult::method_name + expected:
+//   ("composite-crc32(16MiB parts)", "m0Z6Gg==-16", _, size, 16 MiB)
+//     -> checksums {"CRC32": "m0Z6Gg==-16"}, COMPOSITE, 16 parts of 16 MiB
+//   ("md5-etag", "", "83f5...", size, 0) -> etag "83f5..." (rows verified
+//     before verified_checksum was recorded fall back to the ETag)
+// part_size 0 (or one that does not give the part count): the layout is
+// guessed, as it was while downloading. nullopt: "size-only", a checksum
+// that was not recorded, or a method this build does not know.
+std::optional<ObjectFacts> FactsFromRecord(std::string_view verified_by,
+                                           std::string_view verified_checksum,
+                                           std::string_view etag, uint64_t size,
+                                           uint64_t part_size);
+
 }  // namespace s3m::engine

@@ -148,6 +148,7 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
           "local_path = CASE WHEN ?8 THEN NULLIF(?9, '') ELSE local_path END, "
           "local_path_folded = CASE WHEN ?8 THEN NULLIF(?28, '') ELSE local_path_folded END, "
           "verified_by = CASE WHEN ?10 THEN NULLIF(?11, '') ELSE verified_by END, "
+          "verified_checksum = CASE WHEN ?29 THEN NULLIF(?30, '') ELSE verified_checksum END, "
           "restore_requested_at = CASE WHEN ?12 THEN NULLIF(?13, '') ELSE restore_requested_at END, "
           "restore_tier = CASE WHEN ?14 THEN NULLIF(?15, '') ELSE restore_tier END, "
           "restore_expiry = CASE WHEN ?16 THEN NULLIF(?17, '') ELSE restore_expiry END, "
@@ -172,6 +173,7 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
     s->BindNull(28);
   }
   BindTextChange(*s, 10, c.verified_by);
+  BindTextChange(*s, 29, c.verified_checksum);
   BindTextChange(*s, 12, c.restore_requested_at);
   BindTextChange(*s, 14, c.restore_tier);
   BindTextChange(*s, 16, c.restore_expiry);
@@ -214,7 +216,7 @@ Result<bool> MigrationStore::RecordChanged(const ChangedObject& c) {
   S3M_ASSIGN_OR_RETURN(Statement* s, Cached("UPDATE files SET state = 'discovered', etag = ?2, size = ?3, version_id = ?4, "
                   "last_modified = ?5, storage_class = ?6, archived = ?7, local_path = NULL, "
                   "local_path_folded = NULL, verified_at = NULL, "
-                  "verified_by = NULL, restore_requested_at = NULL, restore_tier = NULL, "
+                  "verified_by = NULL, verified_checksum = NULL, restore_requested_at = NULL, restore_tier = NULL, "
                   "restore_expiry = NULL, error_message = NULL, parts_count = NULL, "
                   "part_size = NULL, previous_etag = ?8, previous_size = ?9, "
                   "previous_version_id = ?10, previous_local_path = ?11, updated_at = ?12 "

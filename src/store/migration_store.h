@@ -73,6 +73,7 @@ struct FileChange {
   bool reset_attempts = false;
   std::optional<std::string> local_path;
   std::optional<std::string> verified_by;
+  std::optional<std::string> verified_checksum;  // as S3 spells it
   std::optional<std::string> restore_requested_at;
   std::optional<std::string> restore_tier;
   std::optional<std::string> restore_expiry;

@@ -70,6 +70,7 @@ CREATE TABLE files (
   parts_count           INTEGER,
   part_size             INTEGER,
   verified_by           TEXT,
+  verified_checksum     TEXT,
   verified_at           TEXT,
   deleted_at            TEXT,
   previous_etag         TEXT,
@@ -251,6 +252,12 @@ CREATE INDEX files_by_local_path ON files (local_path_folded) WHERE local_path_f
 )sql");
 }
 
+// Version 4 -> 5: the checksum or ETag each copy was verified against, so
+// `s3migrate verify` can re-check copies after S3 is empty.
+Status UpgradeFrom4(Database& db) {
+  return db.Exec("ALTER TABLE files ADD COLUMN verified_checksum TEXT");
+}
+
 // Fills local_path_folded for rows that have a local_path but no folded form
 // (rows of an older schema). The fold is C++ (utf8proc), not SQL.
 Status FoldLocalPaths(Database& db) {
@@ -298,11 +305,11 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
-  } else if (version == 2) {
-    S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
-    S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
-  } else if (version == 3) {
-    S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
+  } else if (version >= 2 && version <= 4) {
+    // Each step in turn, from the file's version on.
+    if (version <= 2) S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
+    if (version <= 3) S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
+    S3M_RETURN_IF_ERROR(UpgradeFrom4(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

@@ -24,7 +24,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

@@ -18,7 +18,8 @@ namespace {
 constexpr const char* kFileColumns =
     "id, bucket, key, version_id, size, etag, storage_class, archived, last_modified, state, "
     "attempts, error_message, local_path, restore_expiry, gone_at, previous_etag, "
-    "previous_local_path";
+    "previous_local_path, COALESCE(verified_by, ''), COALESCE(verified_checksum, ''), "
+    "COALESCE(part_size, 0)";
 
 FileRecord ReadFileRecord(const Statement& s) {
   FileRecord r;
@@ -39,6 +40,9 @@ FileRecord ReadFileRecord(const Statement& s) {
   r.gone_at = s.ColumnOptionalText(14);
   r.previous_etag = s.ColumnOptionalText(15);
   r.previous_local_path = s.ColumnOptionalText(16);
+  r.verified_by = s.ColumnText(17);
+  r.verified_checksum = s.ColumnText(18);
+  r.part_size = s.ColumnInt(19);
   return r;
 }
 
@@ -203,7 +207,8 @@ Status StateStore::PrepareWriteStatements() {
           "state = ?10, restore_expiry = ?11, attempts = 0, error_message = NULL, "
           "restore_requested_at = NULL, restore_tier = NULL, sse_type = NULL, "
           "content_type = NULL, user_metadata = NULL, parts_count = NULL, part_size = NULL, "
-          "verified_by = NULL, verified_at = NULL, deleted_at = NULL, previous_etag = ?12, "
+          "verified_by = NULL, verified_checksum = NULL, verified_at = NULL, deleted_at = NULL, "
+          "previous_etag = ?12, "
           "previous_size = ?13, previous_version_id = ?14, previous_local_path = ?15, "
           "gone_at = NULL, seen_generation = ?16, updated_at = ?17 WHERE id = ?1"));
   S3M_ASSIGN_OR_RETURN(clear_chunks_, db_->Prepare("DELETE FROM download_chunks WHERE file_id = ?1"));
@@ -644,6 +649,29 @@ Result<std::optional<FileRecord>> StateStore::GetFile(const std::string& bucket,
   S3M_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<FileRecord>();
   return std::optional<FileRecord>(ReadFileRecord(s));
+}
+
+Result<std::vector<FileRecord>> StateStore::VerifiedCopies(const std::optional<std::string>& bucket,
+                                                         int64_t after_id, int limit) {
+  S3M_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare(fmt::format("SELECT {} FROM files WHERE id > ?1 AND (?2 IS NULL OR bucket = ?2) "
+                               "AND state IN ('verified', 'deleted') AND local_path IS NOT NULL "
+                               "ORDER BY id LIMIT ?3",
+                               kFileColumns)));
+  s.Bind(1, after_id).Bind(3, static_cast<int64_t>(limit));
+  if (bucket) {
+    s.Bind(2, *bucket);
+  } else {
+    s.BindNull(2);
+  }
+  std::vector<FileRecord> copies;
+  for (;;) {
+    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    copies.push_back(ReadFileRecord(s));
+  }
+  return copies;
 }
 
 Result<FileState> StateStore::ResetObject(const std::string& bucket, const std::string& key) {

@@ -128,6 +128,13 @@ struct FileRecord {
   std::optional<std::string> gone_at;
   std::optional<std::string> previous_etag;
   std::optional<std::string> previous_local_path;
+  // How the copy at local_path was verified (`s3migrate verify` checks it
+  // again with these): "crc64nvme", "multipart-etag(8MiB parts)",
+  // "size-only", ...; the checksum or ETag it matched, as S3 spells it
+  // (empty in rows verified before schema 5); the part size (0 = unknown).
+  std::string verified_by;
+  std::string verified_checksum;
+  int64_t part_size = 0;
 };
 
 // Counts and bytes.
@@ -230,6 +237,11 @@ class StateStore {
   Result<FileState> ResetObject(const std::string& bucket, const std::string& key);
   // `retry`: every error back to discovered, except objects gone from S3.
   Result<RetryOutcome> RetryErrors(const std::optional<std::string>& bucket);
+  // Up to `limit` verified copies (state 'verified' or 'deleted', with a
+  // local path) with id > `after_id`, in id order, of one bucket or all:
+  // page through with the last id returned.
+  Result<std::vector<FileRecord>> VerifiedCopies(const std::optional<std::string>& bucket,
+                                                   int64_t after_id, int limit);
 
   // --- Aggregates (status) -----------------------------------------------
   Result<Summary> Summarize(const SummaryOptions& options);

@@ -170,6 +170,7 @@ Status DownloadStage::OnDone(const WorkItem& item, const DownloadOutcome& out) {
   FileChange verified = StateChange(item.id, FileState::kDownloaded, FileState::kVerified);
   const bool size_only = !out.verification.content_verified();
   verified.verified_by = size_only ? std::string("size-only") : out.verification.method_name;
+  verified.verified_checksum = size_only ? std::string() : out.verification.expected;
   S3M_ASSIGN_OR_RETURN(bool now_verified, ctx_.db.Apply(verified));
   if (!now_verified) return Status::Ok();  // only a row recorded verified may go to the delete stage
   S3M_RETURN_IF_ERROR(ctx_.db.ClearChunks(item.id));

@@ -591,5 +591,52 @@ TEST_F(GuessTest, VerifyFileRereadsTheFinishedFile) {
   EXPECT_FALSE(wrong_md5->matched);
 }
 
+// What the database records of a verification is enough to check the copy
+// again, by the same method, with or without the part size.
+TEST_F(GuessTest, ARecordedVerificationChecksTheCopyAgain) {
+  StreamHasher crc(HashAlgorithm::kCrc64Nvme);
+  crc.Update(data_->data(), data_->size());
+  const std::string full_crc = Base64Encode(crc.Finish());
+  struct Case {
+    ObjectFacts facts;
+    uint64_t part_size;
+  };
+  for (const Case& c : {
+           Case{{.size = kSizeC, .etag = kMd5C}, 0},
+           Case{{.size = kSizeC, .etag = kEtagC8MiB, .part_sizes = UniformPartLayout(kSizeC, 8 * kMiB)},
+                8 * kMiB},
+           Case{{.size = kSizeC, .etag = kEtagC5MiB}, 0},
+           Case{{.size = kSizeC, .checksums = {{"SHA256", kCompositeSha256C8MiB}}}, 8 * kMiB},
+           Case{{.size = kSizeC, .checksums = {{"CRC32", kCompositeCrc32C5MiB}}}, 0},
+           // A recorded part size that does not give the part count: guessed.
+           Case{{.size = kSizeC, .checksums = {{"CRC32", kCompositeCrc32C5MiB}}}, 7 * kMiB},
+           Case{{.size = kSizeC, .checksums = {{"CRC64NVME", full_crc}}, .checksum_type = "FULL_OBJECT"},
+                0},
+       }) {
+    auto first = VerifyFile(*file_, ChooseVerification(c.facts));
+    ASSERT_TRUE(first.ok() && first->content_verified()) << c.facts.etag;
+    std::optional<ObjectFacts> again =
+        FactsFromRecord(first->method_name, first->expected, "", kSizeC, c.part_size);
+    ASSERT_TRUE(again.has_value()) << first->method_name;
+    auto second = VerifyFile(*file_, ChooseVerification(*again));
+    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    EXPECT_TRUE(second->content_verified()) << first->method_name << ": " << second->message;
+    EXPECT_EQ(second->method, first->method) << first->method_name;
+    EXPECT_EQ(second->expected, first->expected);
+    // The same record against other bytes: a changed copy is found.
+    auto other = VerifyFile(*file_, ChooseVerification(*FactsFromRecord(
+                                        first->method_name, first->expected, "", kSizeC + 1,
+                                        c.part_size)));
+    ASSERT_TRUE(other.ok());
+    EXPECT_FALSE(other->matched) << first->method_name;
+  }
+  // Rows verified before the checksum was recorded: the ETag methods fall
+  // back to the row's ETag, the checksum methods cannot be checked again.
+  EXPECT_EQ(FactsFromRecord("md5-etag", "", kMd5C, kSizeC, 0)->etag, kMd5C);
+  EXPECT_FALSE(FactsFromRecord("composite-crc32(5MiB parts)", "", kMd5C, kSizeC, 0));
+  EXPECT_FALSE(FactsFromRecord("size-only", "", kMd5C, kSizeC, 0));
+  EXPECT_FALSE(FactsFromRecord("whirlpool", "abc", "", kSizeC, 0));
+}
+
 }  // namespace
 }  // namespace s3m::engine

@@ -200,6 +200,33 @@ TEST_F(StateStoreTest, EarlierToolDatabaseIsUpgradedInPlace) {
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE local_path_folded = '/b/photos/a.jpg'"), 1);
 }
 
+// Version 4 -> 5: copies verified before keep their rows; the column that
+// records what they were verified against is there for new ones.
+TEST_F(StateStoreTest, Version4DatabaseGetsTheVerifiedChecksumColumn) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    ListAll(*store, "b", {Obj("a", 1, "x")});
+    ASSERT_TRUE(store->database()
+                    .Exec("UPDATE files SET state = 'verified', verified_by = 'md5-etag', "
+                          "local_path = '/d/b/a'; ALTER TABLE files DROP COLUMN verified_checksum; "
+                          "PRAGMA user_version = 4")
+                    .ok());
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  Database& db = store->database();
+  EXPECT_EQ(SqlInt(db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE verified_checksum IS NULL AND "
+                       "verified_by = 'md5-etag'"), 1);
+  auto copies = store->VerifiedCopies(std::nullopt, 0, 10);
+  ASSERT_TRUE(copies.ok()) << copies.status().ToString();
+  ASSERT_EQ(copies->size(), 1u);
+  EXPECT_EQ((*copies)[0].local_path, std::optional<std::string>("/d/b/a"));
+  EXPECT_EQ((*copies)[0].verified_checksum, "");
+  EXPECT_EQ((*copies)[0].etag, "x");
+}
+
 // Version 3 (before issue 14) -> 4: each recorded path gets its case-folded
 // NFC form, so paths recorded by an older s3migrate are still compared.
 TEST_F(StateStoreTest, Version3DatabaseGetsFoldedPaths) {
@@ -209,6 +236,7 @@ TEST_F(StateStoreTest, Version3DatabaseGetsFoldedPaths) {
     ListAll(*store, "b", {Obj("K\xc3\x84SE", 1, "x"), Obj("other", 1, "y")});
     Database& db = store->database();
     ASSERT_TRUE(db.Exec("DROP INDEX files_by_local_path; ALTER TABLE files DROP COLUMN local_path_folded; "
+                        "ALTER TABLE files DROP COLUMN verified_checksum; "
                         "UPDATE files SET local_path = '/d/b/' || key WHERE key != 'other'; "
                         "PRAGMA user_version = 3")
                     .ok());

@@ -1,0 +1,142 @@
+#include "cli/verify_command.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/app.h"
+#include "cli/state_commands.h"
+#include "engine/copy_check.h"
+
+namespace s3m::cli {
+
+namespace {
+
+using engine::CopyCheck;
+using engine::CopyVerdict;
+
+// Rows read and checked at a time: memory stays flat in the row count.
+constexpr int kPageRows = 512;
+
+struct Totals {
+  std::map<CopyVerdict, store::Tally> by_verdict;
+  int64_t problems = 0;
+};
+
+// Checks one page of copies on `threads` threads; results by index.
+std::vector<CopyCheck> CheckPage(const std::vector<store::FileRecord>& page, int threads,
+                                 const std::atomic<bool>& cancelled) {
+  std::vector<CopyCheck> checks(page.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < page.size() && !cancelled.load();) {
+      checks[i] = engine::CheckCopy(engine::PosixFileSystem::Default(), page[i]);
+    }
+  };
+  std::vector<std::thread> pool;
+  const size_t n = std::min<size_t>(static_cast<size_t>(threads), page.size());
+  for (size_t t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  return checks;
+}
+
+// One line per copy that is not simply fine.
+void PrintCheck(const store::FileRecord& copy, const CopyCheck& check) {
+  if (check.verdict == CopyVerdict::kMatches || check.verdict == CopyVerdict::kMatchesSize) return;
+  const char* label = engine::IsCopyProblem(check.verdict) ? "" : "not checked: ";
+  std::printf("%s%s %s (%s): %s\n", label, std::string(engine::CopyVerdictName(check.verdict)).c_str(),
+              ObjectUrl(copy.bucket, copy.key).c_str(), copy.local_path.value_or("").c_str(), check.detail.c_str());
+}
+
+std::string Summary(const Totals& t, double seconds) {
+  auto get = [&](CopyVerdict v) {
+    auto it = t.by_verdict.find(v);
+    return it == t.by_verdict.end() ? store::Tally{} : it->second;
+  };
+  store::Tally all;
+  for (const auto& [verdict, tally] : t.by_verdict) all.Add(tally.files, tally.bytes);
+  return fmt::format(
+      "checked {} local copies ({}) in {:.1f} s: {} match the checksum or ETag they were verified "
+      "with, {} by size (all they were verified by), {} changed, {} missing, {} unreadable, {} "
+      "could not be checked",
+      FormatCount(all.files), FormatBytes(all.bytes), seconds,
+      FormatCount(get(CopyVerdict::kMatches).files), FormatCount(get(CopyVerdict::kMatchesSize).files),
+      FormatCount(get(CopyVerdict::kChanged).files), FormatCount(get(CopyVerdict::kMissing).files),
+      FormatCount(get(CopyVerdict::kUnreadable).files),
+      FormatCount(get(CopyVerdict::kUncheckable).files));
+}
+
+}  // namespace
+
+CLI::App* AddVerifyCommand(CLI::App& app, VerifyOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "verify",
+      "Re-read every verified local copy and check it against the checksum or ETag it was "
+      "verified with (needs only the state database and the files: works after S3 is empty)");
+  cmd->add_option("buckets", options.buckets, "Only these buckets (default: all)");
+  cmd->footer(
+      "Examples:\n"
+      "  s3migrate verify                  # every copy migrate verified\n"
+      "  s3migrate verify photos videos\n"
+      "\n"
+      "Prints one line per copy that is missing, changed or unreadable (and per copy whose\n"
+      "record holds nothing to compare with), then a summary.\n"
+      "Exit codes: 0 every copy checked is intact, 1 copies missing, changed or unreadable,\n"
+      "            2 a bucket the state database does not know, 3 database unusable,\n"
+      "            130 interrupted.");
+  return cmd;
+}
+
+int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx) {
+  auto state = OpenStateForReading(ctx);
+  if (!state.ok()) return FailCommand(state.status());
+  std::vector<std::optional<std::string>> scopes;
+  for (const std::string& bucket : options.buckets) {
+    auto known = (*state)->GetBucket(bucket);
+    if (!known.ok()) return FailCommand(known.status());
+    if (!known->has_value()) {
+      return FailCommand(Status::Error(
+          ErrorKind::kInvalidArgument,
+          fmt::format("{}: no such bucket in the state database (`s3migrate status` lists them)",
+                      ObjectUrl(bucket))));
+    }
+    scopes.emplace_back(bucket);
+  }
+  if (scopes.empty()) scopes.emplace_back(std::nullopt);
+
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+  const auto start = std::chrono::steady_clock::now();
+  Totals totals;
+  for (const auto& scope : scopes) {
+    for (int64_t after = 0;;) {
+      auto page = (*state)->VerifiedCopies(scope, after, kPageRows);
+      if (!page.ok()) return FailCommand(page.status());
+      if (page->empty()) break;
+      after = page->back().id;
+      std::vector<CopyCheck> checks = CheckPage(*page, threads, ctx.cancelled());
+      if (ctx.cancelled().load()) {
+        std::printf("interrupted; nothing was changed\n");
+        return kExitInterrupted;
+      }
+      for (size_t i = 0; i < page->size(); ++i) {
+        const store::FileRecord& copy = (*page)[i];
+        totals.by_verdict[checks[i].verdict].Add(1, copy.size);
+        if (engine::IsCopyProblem(checks[i].verdict)) ++totals.problems;
+        PrintCheck(copy, checks[i]);
+      }
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%s\n", Summary(totals, seconds).c_str());
+  return totals.problems > 0 ? kExitObjectsInError : kExitOk;
+}
+
+}  // namespace s3m::cli

@@ -1,0 +1,24 @@
+// `s3migrate verify [BUCKET...]`: re-reads every local copy the engine
+// verified (state 'verified' or 'deleted') and checks it against the checksum
+// or ETag it was verified with, as the state database recorded it. Needs
+// neither S3 nor credentials: it is the proof, after the buckets are empty,
+// that the copies are still what S3 held.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace s3m::cli {
+
+struct VerifyOptions {
+  std::vector<std::string> buckets;  // empty = all
+};
+
+CLI::App* AddVerifyCommand(CLI::App& app, VerifyOptions& options);
+int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx);
+
+}  // namespace s3m::cli

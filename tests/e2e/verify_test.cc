@@ -1,0 +1,71 @@
+// `s3migrate verify` end to end: a real migration on the emulator empties the
+// bucket, then the local copies are checked again from the state database
+// alone, before and after one is changed and one is deleted.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "emulator_fixture.h"
+
+namespace s3m::testing {
+namespace {
+
+using VerifyCommandTest = EmulatorMigrateTest;
+
+std::string LocalPath(S3migrateRun& run, const std::string& key) {
+  auto rows = Sql(run.db(), "SELECT local_path FROM files WHERE key = '" + key + "'");
+  return rows.size() == 1 ? rows[0] : std::string();
+}
+
+TEST_F(VerifyCommandTest, FindsAChangedAndAMissingCopyAfterTheBucketIsEmpty) {
+  CreateBucket("proof");
+  PutMultipart("proof", "multipart", 3, 1 << 20, 4321);
+  PutMultipart("proof", "composite-crc32", 3, 1 << 20, 5000, "CRC32", "COMPOSITE");
+  PutMultipart("proof", "full-crc64nvme", 2, 1 << 20, 65536, "CRC64NVME", "FULL_OBJECT");
+  PutMultipart("proof", "composite-sha256", 2, 1 << 20, 777, "SHA256", "COMPOSITE");
+  Put("proof", "small.txt", "hello, proof");
+  Put("proof", "dir/large-single", TestBytes(3 * (1 << 20) + 17, 77));
+  ProcessResult migrate = ScanAndMigrate();
+  ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  ExpectAllRowsIn("deleted");
+  ASSERT_TRUE(RemainingKeys("proof").empty());
+  // What each copy was verified against is recorded with it.
+  EXPECT_EQ(SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE verified_checksum IS NULL"), 0);
+
+  ProcessResult clean = run_->Run({"verify"});
+  EXPECT_EQ(clean.exit_code, 0) << Describe(clean);
+  EXPECT_NE(clean.out.find("checked 6 local copies"), std::string::npos) << clean.out;
+  EXPECT_NE(clean.out.find("6 match"), std::string::npos) << clean.out;
+
+  // One byte flipped inside the second part of a composite-CRC32 copy, and
+  // a full-object-CRC64NVME copy deleted.
+  const std::string flipped = LocalPath(*run_, "composite-crc32");
+  {
+    std::fstream f(flipped, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg((1 << 20) + 5);
+    const char c = static_cast<char>(f.get());
+    f.seekp((1 << 20) + 5);
+    f.put(static_cast<char>(c ^ 0x01));
+  }
+  const std::string removed = LocalPath(*run_, "full-crc64nvme");
+  ASSERT_TRUE(std::filesystem::remove(removed));
+
+  ProcessResult bad = run_->Run({"verify", "proof"});
+  EXPECT_EQ(bad.exit_code, 1) << Describe(bad);
+  EXPECT_NE(bad.out.find("changed s3://proof/composite-crc32 (" + flipped + "): composite-crc32"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("missing s3://proof/full-crc64nvme (" + removed + ")"), std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("4 match"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("1 changed, 1 missing"), std::string::npos) << bad.out;
+
+  ProcessResult unknown = run_->Run({"verify", "no-such-bucket"});
+  EXPECT_EQ(unknown.exit_code, 2) << Describe(unknown);
+  EXPECT_NE(unknown.err.find("no-such-bucket"), std::string::npos) << unknown.err;
+}
+
+}  // namespace
+}  // namespace s3m::testing
