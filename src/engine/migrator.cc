@@ -9,6 +9,7 @@
 
 #include "core/logging.h"
 #include "engine/core/coordinator.h"
+#include "engine/manifest.h"
 #include "engine/publisher.h"
 #include "engine/task_runner.h"
 #include "engine/transfer_pool.h"
@@ -33,7 +34,8 @@ class Migrator::Impl {
         dirs_(fs),
         gate_(s3, DeleteGateOptions{opt_.dry_run, opt_.keep_source, opt_.allow_size_only_delete,
                                     opt_.conditional_deletes}),
-        core_(state, db_, fs, gate_.policy(), opt_, clock_) {}
+        core_(state, db_, fs, gate_.policy(), opt_, clock_),
+        manifest_(fs, opt_.dest_root) {}
 
   Result<MigrationReport> Run();
   // See Migrator::Wake.
@@ -84,6 +86,7 @@ class Migrator::Impl {
   DirectoryMaker dirs_;
   DeleteGate gate_;
   Coordinator core_;
+  ManifestWriter manifest_;
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_received_{0};
@@ -135,6 +138,11 @@ void Migrator::Impl::StopRunners() {
 Status Migrator::Impl::CommitStep(std::vector<Event>& events, bool take_work, Commands& out) {
   Status s = db_.BeginBatch();
   if (s.ok()) s = core_.Step(events, take_work, out);
+  if (s.ok() && !out.deleted.empty()) {
+    // Durable before the rows saying 'deleted' commit (manifest.h).
+    auto copies = db_.DeletedCopies(out.deleted);
+    s = copies.ok() ? manifest_.Append(*copies) : copies.status();
+  }
   if (s.ok()) s = db_.CommitBatch();
   if (!s.ok()) {
     db_.RollbackBatch();

@@ -115,6 +115,28 @@ Result<std::optional<WorkItem>> MigrationStore::Get(int64_t id) {
   return std::optional<WorkItem>(std::move(rows.front()));
 }
 
+Result<std::vector<DeletedCopy>> MigrationStore::DeletedCopies(const std::vector<int64_t>& ids) {
+  S3M_ASSIGN_OR_RETURN(
+      Statement* s,
+      Cached("SELECT bucket, key, version_id, size, etag, COALESCE(verified_by, ''), "
+             "COALESCE(verified_checksum, ''), COALESCE(part_size, 0), COALESCE(local_path, ''), "
+             "COALESCE(verified_at, ''), COALESCE(deleted_at, '') FROM files "
+             "WHERE id = ?1 AND state = 'deleted'"));
+  std::vector<DeletedCopy> copies;
+  for (int64_t id : ids) {
+    s->Bind(1, id);
+    S3M_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (row) {
+      copies.push_back(DeletedCopy{s->ColumnText(0), s->ColumnText(1), s->ColumnText(2),
+                                   s->ColumnInt(3), s->ColumnText(4), s->ColumnText(5),
+                                   s->ColumnText(6), s->ColumnInt(7), s->ColumnText(8),
+                                   s->ColumnText(9), s->ColumnText(10)});
+    }
+    s->Reset();
+  }
+  return copies;
+}
+
 Status MigrationStore::BeginBatch() {
   if (txn_) return Status::Ok();
   S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));

@@ -106,6 +106,21 @@ struct StateTotals {
   int64_t restored_ready = 0;  // glacier_restoring with a restore expiry (readable)
 };
 
+// A row just moved to 'deleted', as the per-bucket manifest records it.
+struct DeletedCopy {
+  std::string bucket;
+  std::string key;
+  std::string version_id;
+  int64_t size = 0;
+  std::string etag;
+  std::string verified_by;
+  std::string verified_checksum;  // as S3 spells it
+  int64_t part_size = 0;          // 0 = not recorded
+  std::string local_path;
+  std::string verified_at;
+  std::string deleted_at;
+};
+
 class MigrationStore {
  public:
   explicit MigrationStore(StateStore& state) : db_(state.database()), clock_(nullptr) {}
@@ -115,6 +130,8 @@ class MigrationStore {
   Result<std::vector<WorkItem>> Next(WorkQueue queue, int64_t after_id, int limit);
   // Re-reads one row (nullopt when it is gone).
   Result<std::optional<WorkItem>> Get(int64_t id);
+  // The rows of `ids` that are 'deleted', in the order given.
+  Result<std::vector<DeletedCopy>> DeletedCopies(const std::vector<int64_t>& ids);
 
   // Group commit: every change between the two is one transaction.
   Status BeginBatch();

@@ -1,11 +1,15 @@
-// `s3migrate verify` end to end: a real migration on the emulator empties the
-// bucket, then the local copies are checked again from the state database
-// alone, before and after one is changed and one is deleted.
+// `s3migrate verify` and the manifest end to end: a real migration on the
+// emulator empties the bucket and writes the bucket's manifest, then the local
+// copies are checked again from the state database alone, before and after
+// one is changed and one is deleted.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "emulator_fixture.h"
 
@@ -31,8 +35,23 @@ TEST_F(VerifyCommandTest, FindsAChangedAndAMissingCopyAfterTheBucketIsEmpty) {
   ASSERT_EQ(migrate.exit_code, 0) << Describe(migrate);
   ExpectAllRowsIn("deleted");
   ASSERT_TRUE(RemainingKeys("proof").empty());
-  // What each copy was verified against is recorded with it.
+  // What each copy was verified against is recorded with it, in the
+  // database and in the bucket's manifest: one line per deleted object.
   EXPECT_EQ(SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE verified_checksum IS NULL"), 0);
+  std::ifstream manifest(run_->dest() + "/.s3migrate/manifests/proof.jsonl");
+  ASSERT_TRUE(manifest.good());
+  std::set<std::string> listed;
+  for (std::string line; std::getline(manifest, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    const std::string key = j["key"];
+    listed.insert(key);
+    EXPECT_EQ(j["verified_checksum"].get<std::string>(),
+              Sql(run_->db(), "SELECT verified_checksum FROM files WHERE key = '" + key + "'").at(0));
+    EXPECT_EQ(j["local_path"].get<std::string>(), LocalPath(*run_, key));
+    EXPECT_FALSE(j["deleted_at"].get<std::string>().empty());
+  }
+  EXPECT_EQ(listed, (std::set<std::string>{"multipart", "composite-crc32", "full-crc64nvme",
+                                           "composite-sha256", "small.txt", "dir/large-single"}));
 
   ProcessResult clean = run_->Run({"verify"});
   EXPECT_EQ(clean.exit_code, 0) << Describe(clean);

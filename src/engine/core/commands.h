@@ -45,6 +45,10 @@ struct Commands {
   std::vector<RestoreJob> restores;
   std::vector<RestoreCheck> checks;
   std::vector<DeleteBatch> deletes;
+  // Not a command but a duty of the same step: the rows it moved to
+  // 'deleted'. Their manifest lines are made durable before the step
+  // commits, so no committed 'deleted' row lacks its line (manifest.h).
+  std::vector<int64_t> deleted;
 
   bool empty() const {
     return downloads.empty() && restores.empty() && checks.empty() && deletes.empty();

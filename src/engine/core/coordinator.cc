@@ -49,7 +49,7 @@ Status Coordinator::Step(std::vector<Event>& events, bool take_work, Commands& o
           } else if constexpr (std::is_same_v<T, RestoreAnswered>) {
             return restores_.OnAnswer(e);
           } else {
-            return deletes_.OnAnswer(e);
+            return deletes_.OnAnswer(e, out.deleted);
           }
         },
         event));

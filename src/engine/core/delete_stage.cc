@@ -39,7 +39,7 @@ void DeleteStage::Flush(std::vector<DeleteBatch>& out, bool nothing_more_coming)
   }
 }
 
-Status DeleteStage::OnAnswer(const DeleteAnswered& answer) {
+Status DeleteStage::OnAnswer(const DeleteAnswered& answer, std::vector<int64_t>& deleted) {
   scheduler_.BatchDone();
   for (size_t i = 0; i < answer.outcomes.size() && i < answer.requests.size(); ++i) {
     const DeleteOutcome& out = answer.outcomes[i];
@@ -49,7 +49,8 @@ Status DeleteStage::OnAnswer(const DeleteAnswered& answer) {
       case DeleteResult::kDeleted:
       case DeleteResult::kAlreadyGone: {
         FileChange change = StateChange(req.id, FileState::kVerified, FileState::kDeleted);
-        S3M_RETURN_IF_ERROR(ctx_.db.Apply(change).status());
+        S3M_ASSIGN_OR_RETURN(bool applied, ctx_.db.Apply(change));
+        if (applied) deleted.push_back(req.id);
         if (out.result == DeleteResult::kDeleted) {
           ctx_.figures.deleted.files += 1;
           ctx_.figures.deleted.bytes += req.size;

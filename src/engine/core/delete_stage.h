@@ -34,7 +34,8 @@ class DeleteStage {
   Status TakeVerified();
   // The batches to send now; `nothing_more_coming` flushes partial ones.
   void Flush(std::vector<DeleteBatch>& out, bool nothing_more_coming);
-  Status OnAnswer(const DeleteAnswered& answer);
+  // Rows it moves to 'deleted' are added to `deleted` (Commands::deleted).
+  Status OnAnswer(const DeleteAnswered& answer, std::vector<int64_t>& deleted);
 
   // Nothing left to delete in this run (or nothing ever will be).
   bool Idle() const { return policy_.RefusesEverything() || (walked_ && scheduler_.Idle()); }

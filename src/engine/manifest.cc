@@ -1,0 +1,112 @@
+#include "engine/manifest.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/hash.h"
+
+namespace s3m::engine {
+
+namespace {
+
+constexpr uint64_t kTailScan = 64 * 1024;  // longer than any line (key <= 1 KiB, path <= 4 KiB)
+
+std::string ManifestDir(const std::string& root) { return root + "/.s3migrate/manifests"; }
+
+bool IsValidUtf8(const std::string& text) {
+  try {
+    (void)nlohmann::json(text).dump();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+void PutText(nlohmann::ordered_json& j, const char* name, const std::string& text) {
+  j[name] = text;
+  if (!IsValidUtf8(text)) j[std::string(name) + "_base64"] = Base64Encode(text);
+}
+
+Status Created(const Status& s) {
+  // A directory that is already there is what we wanted.
+  return s.ok() || s.kind() == ErrorKind::kConflict ? Status::Ok() : s;
+}
+
+}  // namespace
+
+ManifestWriter::ManifestWriter(FileSystem& fs, std::string dest_root)
+    : fs_(fs), root_(std::move(dest_root)) {}
+
+std::string ManifestWriter::PathFor(const std::string& dest_root, const std::string& bucket) {
+  return fmt::format("{}/{}.jsonl", ManifestDir(dest_root), bucket);
+}
+
+std::string ManifestWriter::Line(const store::DeletedCopy& c) {
+  nlohmann::ordered_json j;
+  j["bucket"] = c.bucket;
+  PutText(j, "key", c.key);
+  j["version_id"] = c.version_id;
+  j["size"] = c.size;
+  j["etag"] = c.etag;
+  j["verified_by"] = c.verified_by;
+  j["verified_checksum"] = c.verified_checksum;
+  j["part_size"] = c.part_size;
+  PutText(j, "local_path", c.local_path);
+  j["verified_at"] = c.verified_at;
+  j["deleted_at"] = c.deleted_at;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status ManifestWriter::MakeDirectories() {
+  if (directories_made_) return Status::Ok();
+  S3M_RETURN_IF_ERROR(Created(fs_.CreateDirectory(root_ + "/.s3migrate")));
+  S3M_RETURN_IF_ERROR(Created(fs_.CreateDirectory(ManifestDir(root_))));
+  S3M_RETURN_IF_ERROR(fs_.SyncDirectory(root_));
+  S3M_RETURN_IF_ERROR(fs_.SyncDirectory(root_ + "/.s3migrate"));
+  directories_made_ = true;
+  return Status::Ok();
+}
+
+// Opens (creating) the bucket's manifest and cuts off a line a crash tore.
+Result<ManifestWriter::OpenManifest*> ManifestWriter::OpenFor(const std::string& bucket) {
+  if (auto it = open_.find(bucket); it != open_.end()) return &it->second;
+  S3M_RETURN_IF_ERROR(MakeDirectories());
+  const std::string path = PathFor(root_, bucket);
+  S3M_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                       fs_.Open(path, OpenOptions{.write = true, .create = true}));
+  S3M_ASSIGN_OR_RETURN(FileInfo info, file->Stat());
+  uint64_t size = info.size;
+  if (size > 0) {
+    const uint64_t from = size - std::min(size, kTailScan);
+    std::string tail(size - from, '\0');
+    S3M_ASSIGN_OR_RETURN(size_t got, file->ReadAt(from, tail.data(), tail.size()));
+    tail.resize(got);
+    const size_t last = tail.rfind('\n');
+    const uint64_t keep = last == std::string::npos ? from : from + last + 1;
+    if (keep != size) {
+      S3M_RETURN_IF_ERROR(file->Truncate(keep));
+      size = keep;
+    }
+  }
+  // The file's own entry must survive a crash before any line counts.
+  S3M_RETURN_IF_ERROR(file->Sync());
+  S3M_RETURN_IF_ERROR(fs_.SyncDirectory(ManifestDir(root_)));
+  auto [it, inserted] = open_.emplace(bucket, OpenManifest{std::move(file), size});
+  return &it->second;
+}
+
+Status ManifestWriter::Append(const std::vector<store::DeletedCopy>& copies) {
+  std::map<std::string, std::string> lines;  // bucket -> its new lines
+  for (const store::DeletedCopy& c : copies) lines[c.bucket] += Line(c) + "\n";
+  for (const auto& [bucket, text] : lines) {
+    S3M_ASSIGN_OR_RETURN(OpenManifest * m, OpenFor(bucket));
+    S3M_RETURN_IF_ERROR(m->file->WriteAt(m->size, text.data(), text.size()));
+    S3M_RETURN_IF_ERROR(m->file->DataSync());
+    m->size += text.size();
+  }
+  return Status::Ok();
+}
+
+}  // namespace s3m::engine
