@@ -67,6 +67,9 @@ bool DeleteScheduler::WantsMore() const {
 }
 
 std::optional<DeleteScheduler::Mono> DeleteScheduler::NextWake() const {
+  // Nothing can leave before an answer frees a place, and an answer is an
+  // event that wakes the run anyway: a timer here would only spin it.
+  if (in_flight_ >= options_.max_batches_in_flight) return std::nullopt;
   std::optional<Mono> wake;
   if (oldest_) wake = *oldest_ + options_.max_wait;
   for (const auto& [at, request] : retries_) {

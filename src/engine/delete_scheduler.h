@@ -60,7 +60,8 @@ class DeleteScheduler {
   // Nothing pending, out, or waiting to be retried.
   bool Idle() const { return pending_count_ == 0 && in_flight_ == 0 && retries_.empty(); }
   // When TakeBatches may have something new to send (a partial batch's wait
-  // ends, a retry is due); nullopt when nothing waits on time.
+  // ends, a retry is due); nullopt when nothing waits on time, or when the
+  // in-flight limit holds everything back (only an answer can free it).
   std::optional<Mono> NextWake() const;
   // The database failed: nothing more may be deleted. Drops what was not
   // handed out yet.
