@@ -24,10 +24,7 @@ using engine::CopyVerdict;
 // Rows read and checked at a time: memory stays flat in the row count.
 constexpr int kPageRows = 512;
 
-struct Totals {
-  std::map<CopyVerdict, store::Tally> by_verdict;
-  int64_t problems = 0;
-};
+using Totals = std::map<CopyVerdict, store::Tally>;
 
 // Checks one page of copies on `threads` threads; results by index.
 std::vector<CopyCheck> CheckPage(const std::vector<store::FileRecord>& page, int threads,
@@ -57,11 +54,11 @@ void PrintCheck(const store::FileRecord& copy, const CopyCheck& check) {
 
 std::string Summary(const Totals& t, double seconds) {
   auto get = [&](CopyVerdict v) {
-    auto it = t.by_verdict.find(v);
-    return it == t.by_verdict.end() ? store::Tally{} : it->second;
+    auto it = t.find(v);
+    return it == t.end() ? store::Tally{} : it->second;
   };
   store::Tally all;
-  for (const auto& [verdict, tally] : t.by_verdict) all.Add(tally.files, tally.bytes);
+  for (const auto& [verdict, tally] : t) all.Add(tally.files, tally.bytes);
   return fmt::format(
       "checked {} local copies ({}) in {:.1f} s: {} match the checksum or ETag they were verified "
       "with, {} by size (all they were verified by), {} changed, {} missing, {} unreadable, {} "
@@ -127,8 +124,7 @@ int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx) {
       }
       for (size_t i = 0; i < page->size(); ++i) {
         const store::FileRecord& copy = (*page)[i];
-        totals.by_verdict[checks[i].verdict].Add(1, copy.size);
-        if (engine::IsCopyProblem(checks[i].verdict)) ++totals.problems;
+        totals[checks[i].verdict].Add(1, copy.size);
         PrintCheck(copy, checks[i]);
       }
     }
@@ -136,7 +132,10 @@ int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s\n", Summary(totals, seconds).c_str());
-  return totals.problems > 0 ? kExitObjectsInError : kExitOk;
+  const bool problems = std::any_of(totals.begin(), totals.end(), [](const auto& entry) {
+    return engine::IsCopyProblem(entry.first) && entry.second.files > 0;
+  });
+  return problems ? kExitObjectsInError : kExitOk;
 }
 
 }  // namespace s3m::cli

@@ -29,6 +29,19 @@ std::string Map(std::string_view utf8, int options) {
 
 }  // namespace
 
+bool IsValidUtf8(std::string_view text) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
+  utf8proc_ssize_t left = static_cast<utf8proc_ssize_t>(text.size());
+  while (left > 0) {
+    utf8proc_int32_t cp = 0;
+    const utf8proc_ssize_t n = utf8proc_iterate(p, left, &cp);
+    if (n <= 0) return false;
+    p += n;
+    left -= n;
+  }
+  return true;
+}
+
 std::string Nfc(std::string_view utf8) { return Map(utf8, UTF8PROC_STABLE | UTF8PROC_COMPOSE); }
 
 std::string CaseFoldNfc(std::string_view utf8) {

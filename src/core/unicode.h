@@ -19,6 +19,9 @@ namespace s3m {
 
 std::string Nfc(std::string_view utf8);
 std::string CaseFoldNfc(std::string_view utf8);
+// Every byte belongs to a well-formed UTF-8 sequence of a Unicode scalar
+// value (no overlong forms, no surrogates).
+bool IsValidUtf8(std::string_view text);
 
 // How a destination filesystem compares names, as probed (LocalLayout).
 enum class NameEquivalence {

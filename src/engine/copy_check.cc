@@ -27,14 +27,10 @@ std::string_view CopyVerdictName(CopyVerdict verdict) {
 
 namespace {
 
-CopyCheck Verdict(CopyVerdict verdict, const store::FileRecord& copy, std::string detail) {
-  return CopyCheck{verdict, copy.verified_by, std::move(detail)};
-}
-
-CopyCheck FromOpenError(const Status& status, const store::FileRecord& copy) {
+CopyCheck FromOpenError(const Status& status) {
   const int err = status.context().sys_errno;
-  if (err == ENOENT || err == ENOTDIR) return Verdict(CopyVerdict::kMissing, copy, "no such file");
-  return Verdict(CopyVerdict::kUnreadable, copy, status.ToString());
+  if (err == ENOENT || err == ENOTDIR) return CopyCheck{CopyVerdict::kMissing, "no such file"};
+  return CopyCheck{CopyVerdict::kUnreadable, status.ToString()};
 }
 
 }  // namespace
@@ -43,34 +39,35 @@ CopyCheck CheckCopy(FileSystem& fs, const store::FileRecord& copy) {
   // Looked at before it is opened: a symlink or a FIFO put in its place is
   // not followed or waited on.
   auto info = fs.LinkStat(copy.local_path.value_or(""));
-  if (!info.ok()) return FromOpenError(info.status(), copy);
+  if (!info.ok()) return FromOpenError(info.status());
   if (info->type != FileType::kRegular) {
-    return Verdict(CopyVerdict::kChanged, copy, "not a regular file any more");
+    return CopyCheck{CopyVerdict::kChanged, "not a regular file any more"};
   }
   const uint64_t size = static_cast<uint64_t>(copy.size);
   if (info->size != size) {
-    return Verdict(CopyVerdict::kChanged, copy,
-                   fmt::format("the file has {} bytes, the object had {}", info->size, size));
+    return CopyCheck{CopyVerdict::kChanged,
+                     fmt::format("the file has {} bytes, the object had {}", info->size, size)};
   }
   if (copy.verified_by == "size-only") {
-    return Verdict(CopyVerdict::kMatchesSize, copy, "verified by size only (nothing stronger was recorded)");
+    return CopyCheck{CopyVerdict::kMatchesSize,
+                     "verified by size only (nothing stronger was recorded)"};
   }
   std::optional<ObjectFacts> facts = FactsFromRecord(
       copy.verified_by, copy.verified_checksum, copy.etag, size, static_cast<uint64_t>(copy.part_size));
   if (!facts) {
-    return Verdict(CopyVerdict::kUncheckable, copy,
-                   fmt::format("verified by {} before s3migrate recorded that checksum's value; "
-                               "the size agrees",
-                               copy.verified_by.empty() ? "an unknown method" : copy.verified_by));
+    return CopyCheck{CopyVerdict::kUncheckable,
+                     fmt::format("verified by {} before s3migrate recorded that checksum's value; "
+                                 "the size agrees",
+                                 copy.verified_by.empty() ? "an unknown method" : copy.verified_by)};
   }
   auto file = fs.Open(copy.local_path.value_or(""), OpenOptions::Read());
-  if (!file.ok()) return FromOpenError(file.status(), copy);
+  if (!file.ok()) return FromOpenError(file.status());
   auto result = VerifyFile(**file, ChooseVerification(*facts));
-  if (!result.ok()) return Verdict(CopyVerdict::kUnreadable, copy, result.status().ToString());
-  if (!result->matched) return Verdict(CopyVerdict::kChanged, copy, result->message);
+  if (!result.ok()) return CopyCheck{CopyVerdict::kUnreadable, result.status().ToString()};
+  if (!result->matched) return CopyCheck{CopyVerdict::kChanged, result->message};
   // A recorded part layout that no longer fits leaves only the size.
-  if (!result->content_verified()) return Verdict(CopyVerdict::kMatchesSize, copy, result->message);
-  return Verdict(CopyVerdict::kMatches, copy, {});
+  if (!result->content_verified()) return CopyCheck{CopyVerdict::kMatchesSize, result->message};
+  return CopyCheck{CopyVerdict::kMatches, {}};
 }
 
 }  // namespace s3m::engine

@@ -21,7 +21,6 @@ enum class CopyVerdict {
 
 struct CopyCheck {
   CopyVerdict verdict = CopyVerdict::kMatches;
-  std::string method;  // how it was checked: the record's verified_by
   std::string detail;  // for every verdict but kMatches: what differs or failed
 };
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "core/unicode.h"
 
 namespace s3m::engine {
 
@@ -14,15 +15,6 @@ namespace {
 constexpr uint64_t kTailScan = 64 * 1024;  // longer than any line (key <= 1 KiB, path <= 4 KiB)
 
 std::string ManifestDir(const std::string& root) { return root + "/.s3migrate/manifests"; }
-
-bool IsValidUtf8(const std::string& text) {
-  try {
-    (void)nlohmann::json(text).dump();
-    return true;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
-}
 
 void PutText(nlohmann::ordered_json& j, const char* name, const std::string& text) {
   j[name] = text;
