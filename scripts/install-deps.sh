@@ -49,6 +49,8 @@ packages=(
   s3cmd
   # the benchmarks' load generator, connect counter and timer (bench/)
   wrk strace time
+  # the status page's test: headless Chromium renders it, promtool checks /metrics
+  chromium prometheus
   # the Debian package and its check (scripts/package-deb.sh)
   dpkg-dev fakeroot lintian
   # clang and libFuzzer for the fuzz targets (scripts/fuzz.sh)

@@ -19,6 +19,8 @@
 #include "cli/reset_command.h"
 #include "cli/retry_command.h"
 #include "cli/scan_command.h"
+#include "cli/report_command.h"
+#include "cli/serve_command.h"
 #include "cli/status_command.h"
 #include "cli/verify_command.h"
 #include "cli/version.h"
@@ -104,6 +106,8 @@ int RunCli(int argc, char** argv) {
       "  s3migrate status                               # totals, states, Glacier, costs\n"
       "  s3migrate migrate                              # download, verify, delete: until done\n"
       "  s3migrate verify                               # re-check local copies, S3 not needed\n"
+      "  s3migrate --http 127.0.0.1:8080 migrate        # with a live page and /metrics\n"
+      "  s3migrate report --html report.html            # what moved, how verified, costs\n"
       "\n"
       "Exit codes: 0 done, 1 objects in error or waiting for disk space, 2 usage or\n"
       "            configuration error,"
@@ -127,6 +131,10 @@ int RunCli(int argc, char** argv) {
   CLI::App* settings = AddSettingsCommand(app, settings_options);
   VerifyOptions verify_options;
   CLI::App* verify = AddVerifyCommand(app, verify_options);
+  ServeOptions serve_options;
+  CLI::App* serve = AddServeCommand(app, serve_options);
+  ReportOptions report_options;
+  CLI::App* report = AddReportCommand(app, report_options);
 
   try {
     app.parse(argc, argv);
@@ -157,6 +165,8 @@ int RunCli(int argc, char** argv) {
   if (migrate->parsed()) return RunMigrateCommand(migrate_options, **ctx);
   if (settings->parsed()) return RunSettingsCommand(settings_options, **ctx);
   if (verify->parsed()) return RunVerifyCommand(verify_options, **ctx);
+  if (serve->parsed()) return RunServeCommand(serve_options, **ctx);
+  if (report->parsed()) return RunReportCommand(report_options, **ctx);
   return kExitUsage;
 }
 

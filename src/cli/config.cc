@@ -9,6 +9,7 @@
 
 #include "cli/settings_table.h"
 #include "core/text.h"
+#include "watch/status_server.h"
 
 namespace s3m::cli {
 
@@ -208,6 +209,12 @@ Status ValidateSettings(Settings& settings) {
   }
   if (settings.local_base_path.empty()) return invalid("local_base_path must not be empty");
   if (settings.state_db.empty()) return invalid("state_db must not be empty");
+  if (!settings.http_listen.empty()) {
+    if (auto address = watch::ParseListenAddress(settings.http_listen); !address.ok()) {
+      return invalid("http_listen: " + address.status().message());
+    }
+  }
+  settings.http_token_file = ExpandUser(settings.http_token_file);
   settings.local_base_path = ExpandUser(settings.local_base_path);
   settings.state_db = ExpandUser(settings.state_db);
   return Status::Ok();

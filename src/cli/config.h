@@ -45,6 +45,14 @@ struct Settings {
   std::string profile;
   bool path_style = false;
 
+  // The live status page and /metrics (src/watch): "" = off, else PORT,
+  // HOST:PORT or [IPv6]:PORT; a file holding the bearer token that a
+  // non-loopback address requires; how often migrate stores a progress
+  // sample for the charts.
+  std::string http_listen;
+  std::string http_token_file;
+  double progress_sample_interval = 10;  // seconds
+
   std::string log_level = "warn";
   std::vector<std::string> include;  // bucket or bucket/key glob patterns
   std::vector<std::string> exclude;

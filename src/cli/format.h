@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/number_format.h"
 #include "store/file_state.h"
 
 namespace s3m::cli {
@@ -15,12 +16,11 @@ namespace s3m::cli {
 // The 70-column rule above and below the status and progress blocks.
 inline const std::string kRule(70, '=');
 
-// "1,234,567"
-std::string FormatCount(int64_t n);
-// "156.78 GB" (GB = 2^30 bytes, as AWS bills), "12.5 MB", "512 B"
-std::string FormatBytes(int64_t bytes);
-// "$1,234.57", "$0.0012" (small amounts keep significant digits), "< $0.0001"
-std::string FormatUsd(double dollars);
+// FormatCount, FormatBytes, FormatUsd: core/number_format.h (the status
+// page and the report print figures the same way).
+using s3m::FormatBytes;
+using s3m::FormatCount;
+using s3m::FormatUsd;
 
 // "19.45 MB/s": MB = 10^6 bytes here, as network speeds are quoted (sizes
 // above use 2^30 GB, as AWS bills storage).

@@ -11,6 +11,7 @@
 #include "cli/app.h"
 #include "cli/progress_display.h"
 #include "cli/state_commands.h"
+#include "cli/watch_source.h"
 #include "core/interrupt.h"
 #include "engine/file_system.h"
 #include "engine/migrator.h"
@@ -53,9 +54,11 @@ CLI::App* AddMigrateCommand(CLI::App& app, MigrateCommandOptions& options) {
   cmd->add_flag("--delete-size-only-verified", options.delete_size_only_verified,
                 "Also delete objects whose copy could only be checked by size (e.g. SSE-KMS "
                 "without checksums); by default they are kept in S3 and reported");
+  AddHttpTokenOption(*cmd, options.http_token);
   cmd->footer(
       "Examples:\n"
       "  s3migrate scan && s3migrate migrate           # move everything, delete after verify\n"
+      "  s3migrate --http 127.0.0.1:8080 migrate       # with the live page and /metrics\n"
       "  s3migrate migrate --keep-source               # copy and verify, keep S3 as it is\n"
       "  s3migrate --concurrency 64 --dest /data migrate\n"
       "\n"
@@ -89,14 +92,29 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   opt.max_attempts = settings.max_attempts;
   opt.progress_interval =
       std::chrono::milliseconds(static_cast<int64_t>(settings.progress_update_interval * 1000));
+  opt.sample_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(settings.progress_sample_interval * 1000));
   opt.cancelled = &ctx.cancelled();
 
   const ProgressDisplay::Mode mode =
       ProgressDisplay::ChooseMode(ctx.flags().no_progress, STDOUT_FILENO);
   ProgressDisplay display(STDOUT_FILENO, mode, Clock::Real(), settings.state_db);
-  // --no-progress: no redraws, so the engine has no reason to wake for them.
-  if (mode != ProgressDisplay::Mode::kOff) {
-    opt.on_progress = [&display](const engine::ProgressSnapshot& snapshot) { display.Update(snapshot); };
+  // The live page: started before the run, stopped (destroyed) before `live`.
+  LiveProgress live(Clock::Real());
+  std::unique_ptr<watch::StatusServer> page;
+  if (!settings.http_listen.empty()) {
+    auto started = StartStatusServer(ctx, settings.http_listen, options.http_token, &live);
+    if (!started.ok()) return FailCommand(started.status());
+    page = std::move(*started);
+  }
+  // --no-progress without a page: no redraws, so the engine has no reason
+  // to wake for them.
+  const bool draw = mode != ProgressDisplay::Mode::kOff;
+  if (draw || page) {
+    opt.on_progress = [&display, &live, draw](const engine::ProgressSnapshot& snapshot) {
+      if (draw) display.Update(snapshot);
+      live.Update(snapshot);
+    };
   }
 
   engine::Migrator migrator(**state, **store, engine::PosixFileSystem::Default(), std::move(opt));

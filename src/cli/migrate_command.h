@@ -3,6 +3,8 @@
 // of PRODUCT.md §6 and a final summary.
 #pragma once
 
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "cli/context.h"
@@ -13,6 +15,7 @@ struct MigrateCommandOptions {
   bool keep_source = false;
   bool dry_run = false;
   bool delete_size_only_verified = false;
+  std::string http_token;  // --http-token: for a status page on a non-loopback address
 };
 
 CLI::App* AddMigrateCommand(CLI::App& app, MigrateCommandOptions& options);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/logging.h"
+#include "core/time_format.h"
 #include "engine/core/coordinator.h"
 #include "engine/manifest.h"
 #include "engine/publisher.h"
@@ -28,6 +29,7 @@ class Migrator::Impl {
   Impl(store::StateStore& state, s3::ObjectStore& s3, FileSystem& fs, MigrateOptions options)
       : s3_(s3),
         fs_(fs),
+        state_(state),
         opt_(std::move(options)),
         clock_(opt_.clock ? *opt_.clock : Clock::Real()),
         db_(state, &clock_),
@@ -76,10 +78,13 @@ class Migrator::Impl {
   }
   void WaitForEvents(Mono wake, bool stopping);
   Mono NextWake() const;
-  void ReportProgress(bool force);
+  // `last`: the run ends; its final sample says so.
+  void ReportProgress(bool force, bool last = false);
+  void StoreSample(const ProgressSnapshot& snapshot, bool last);
 
   s3::ObjectStore& s3_;
   FileSystem& fs_;
+  store::StateStore& state_;
   const MigrateOptions opt_;
   Clock& clock_;
   store::MigrationStore db_;
@@ -94,6 +99,7 @@ class Migrator::Impl {
   std::condition_variable ev_cv_;
   std::vector<Event> events_;
   Mono next_progress_{};
+  Mono next_sample_{};
 
   std::unique_ptr<BatchPublisher> publisher_;
   std::unique_ptr<TransferPool> pool_;
@@ -208,6 +214,7 @@ void Migrator::Impl::Dispatch(Commands& commands) {
 Mono Migrator::Impl::NextWake() const {
   Mono wake = core_.NextWake();
   if (opt_.on_progress) wake = std::min(wake, next_progress_);
+  if (opt_.sample_interval.count() > 0) wake = std::min(wake, next_sample_);
   return wake;
 }
 
@@ -220,13 +227,41 @@ void Migrator::Impl::WaitForEvents(Mono wake, bool stopping) {
   ev_cv_.wait_for(lock, wait, [&] { return !events_.empty() || (cancelled() && !stopping); });
 }
 
-void Migrator::Impl::ReportProgress(bool force) {
-  if (!opt_.on_progress) return;
+void Migrator::Impl::ReportProgress(bool force, bool last) {
   const Mono now = clock_.MonotonicNow();
-  if (!force && now < next_progress_) return;
-  next_progress_ = now + opt_.progress_interval;
+  const bool display = opt_.on_progress && (force || now >= next_progress_);
+  const bool sample = opt_.sample_interval.count() > 0 && (force || now >= next_sample_);
+  if (!display && !sample) return;
   const int active = static_cast<int>(pool_ ? pool_->active() : 0);
-  opt_.on_progress(core_.Progress(static_cast<int64_t>(bytes_received_.load()), active));
+  const ProgressSnapshot snapshot = core_.Progress(static_cast<int64_t>(bytes_received_.load()), active);
+  if (display) {
+    next_progress_ = now + opt_.progress_interval;
+    opt_.on_progress(snapshot);
+  }
+  if (sample) {
+    next_sample_ = now + opt_.sample_interval;
+    StoreSample(snapshot, last);
+  }
+}
+
+void Migrator::Impl::StoreSample(const ProgressSnapshot& snapshot, bool last) {
+  store::ProgressSample sample;
+  sample.at = FormatIso8601(snapshot.now, Iso8601Precision::kSeconds);
+  sample.run_started_at = FormatIso8601(snapshot.started_at, Iso8601Precision::kSeconds);
+  sample.bytes_received = snapshot.bytes_received;
+  sample.active_transfers = snapshot.active_transfers;
+  sample.restores_in_flight = snapshot.restores_in_flight;
+  sample.restores_ready = snapshot.restores_ready;
+  sample.errors_this_run = snapshot.errors_this_run;
+  sample.run_ended = last;
+  for (size_t i = 0; i < snapshot.by_state.size(); ++i) {
+    sample.by_state[i] = {snapshot.by_state[i].files, snapshot.by_state[i].bytes};
+  }
+  // Charts only: a sample that cannot be written costs a point, not the run
+  // (a database that cannot be written stops the next step anyway).
+  if (Status s = state_.AddProgressSample(sample); !s.ok()) {
+    S3M_LOG_WARN("could not store a progress sample: {}", s.ToString());
+  }
 }
 
 Result<MigrationReport> Migrator::Impl::Run() {
@@ -265,7 +300,7 @@ Result<MigrationReport> Migrator::Impl::Run() {
     WaitForEvents(stopping ? clock_.MonotonicNow() + kDrainPoll : NextWake(), stopping);
   }
   StopRunners();
-  ReportProgress(true);
+  ReportProgress(true, true);
   if (!db_failure.ok()) return db_failure;
   if (!core_.fatal().ok()) return core_.fatal();
   return core_.Report(static_cast<int64_t>(bytes_received_.load()));

@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,19 @@ struct ProgressSnapshot {
   std::string paused_reason;
 
   int64_t errors_this_run = 0;  // objects that went to `error` during this run
+  // Failed attempts of this run by the kind of their cause ("transient",
+  // "Throttled", "AccessDenied", ... as ErrorKindName spells them).
+  std::map<std::string, int64_t> retries_by_kind{};
+  std::map<std::string, int64_t> errors_by_kind{};
+
+  // Queue depths of the decision core (work held in memory).
+  struct Queues {
+    int64_t ready_downloads = 0;  // read from the database, waiting for a transfer slot
+    int64_t ready_restores = 0;   // waiting for a restore request slot
+    int64_t retries_waiting = 0;  // failed attempts waiting for their back-off
+    int64_t publishing = 0;       // transferred, waiting for their sync
+    int64_t deletes_pending = 0;  // verified, in a delete batch or waiting for one
+  } queues{};
   bool dry_run = false;
   bool keep_source = false;
 };

@@ -37,6 +37,38 @@ const std::vector<PriceField>& PriceFields() {
   return kFields;
 }
 
+CostSpent EstimateSpent(const Summary& summary, const std::vector<RestoreSpent>& restores,
+                        const PriceTable& p) {
+  CostSpent c;
+  int64_t recorded = 0;
+  for (const StateClassTally& g : summary.groups) {
+    recorded += g.tally.files;
+    if (g.state == FileState::kVerified || g.state == FileState::kDeleted) {
+      c.downloaded.Add(g.tally.files, g.tally.bytes);
+      c.get_requests += g.tally.files + g.get_requests;
+    }
+  }
+  c.list_requests = (recorded + 999) / 1000;
+  for (const RestoreSpent& r : restores) {
+    c.restored.Add(r.tally.files, r.tally.bytes);
+    const bool deep = r.storage_class == "DEEP_ARCHIVE";
+    if (r.storage_class != "GLACIER" && !deep) continue;  // Intelligent-Tiering: free
+    if (r.tier == "Bulk") {
+      c.restores += deep ? RestoreCost(r.tally, p.deep_archive_bulk_per_gb, p.deep_archive_bulk_per_1000)
+                         : RestoreCost(r.tally, p.glacier_bulk_per_gb, p.glacier_bulk_per_1000);
+    } else if (r.tier == "Expedited" && !deep) {
+      c.restores += RestoreCost(r.tally, p.glacier_expedited_per_gb, p.glacier_expedited_per_1000);
+    } else {
+      c.restores += deep ? RestoreCost(r.tally, p.deep_archive_standard_per_gb, p.deep_archive_standard_per_1000)
+                         : RestoreCost(r.tally, p.glacier_standard_per_gb, p.glacier_standard_per_1000);
+    }
+  }
+  c.requests = Thousands(c.get_requests) * p.get_per_1000 + Thousands(c.list_requests) * p.list_per_1000;
+  c.transfer_out = Gb(c.downloaded.bytes) * p.transfer_out_per_gb;
+  c.total = c.restores + c.requests + c.transfer_out;
+  return c;
+}
+
 CostEstimate EstimateCost(const Summary& summary, const PriceTable& p,
                           const std::string& configured_tier) {
   CostEstimate e;

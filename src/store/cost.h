@@ -80,6 +80,23 @@ struct CostEstimate {
   double total = 0;               // with the configured tier
 };
 
+// What the migration has cost so far (`report`), at the same prices: the
+// restores requested (by storage class and tier; Intelligent-Tiering's are
+// free), a HEAD and the GETs of every object downloaded (verified or
+// deleted), one listing of everything recorded, and the bytes downloaded.
+struct CostSpent {
+  Tally restored;
+  double restores = 0;
+  Tally downloaded;
+  int64_t get_requests = 0;
+  int64_t list_requests = 0;
+  double requests = 0;
+  double transfer_out = 0;
+  double total = 0;
+};
+CostSpent EstimateSpent(const Summary& summary, const std::vector<RestoreSpent>& restores,
+                        const PriceTable& prices);
+
 CostEstimate EstimateCost(const Summary& summary, const PriceTable& prices,
                           const std::string& configured_tier);
 

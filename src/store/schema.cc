@@ -145,6 +145,40 @@ AFTER UPDATE OF bucket, state, storage_class, archived, last_modified, size ON f
       CASE WHEN NEW.archived THEN substr(NEW.last_modified, 1, 10) ELSE '' END, 1, NEW.size)
     ON CONFLICT DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
 END;
+
+-- One row per progress sample of a migrate run (every
+-- progress_sample_interval): the live page's and the report's charts, kept
+-- across restarts. bytes_received counts from the start of its run
+-- (run_started_at); run_ended is 1 on the sample a run stores as it ends;
+-- the *_files/*_bytes columns are the totals per state at that moment. The
+-- newest 250,000 samples are kept.
+CREATE TABLE progress_samples (
+  id                  INTEGER PRIMARY KEY,
+  at                  TEXT NOT NULL,
+  run_started_at      TEXT NOT NULL,
+  bytes_received      INTEGER NOT NULL,
+  active_transfers    INTEGER NOT NULL,
+  restores_in_flight  INTEGER NOT NULL,
+  restores_ready      INTEGER NOT NULL,
+  errors_this_run     INTEGER NOT NULL,
+  run_ended           INTEGER NOT NULL DEFAULT 0,
+  discovered_files                 INTEGER NOT NULL DEFAULT 0,
+  discovered_bytes                 INTEGER NOT NULL DEFAULT 0,
+  downloading_files                INTEGER NOT NULL DEFAULT 0,
+  downloading_bytes                INTEGER NOT NULL DEFAULT 0,
+  downloaded_files                 INTEGER NOT NULL DEFAULT 0,
+  downloaded_bytes                 INTEGER NOT NULL DEFAULT 0,
+  verified_files                   INTEGER NOT NULL DEFAULT 0,
+  verified_bytes                   INTEGER NOT NULL DEFAULT 0,
+  deleted_files                    INTEGER NOT NULL DEFAULT 0,
+  deleted_bytes                    INTEGER NOT NULL DEFAULT 0,
+  glacier_restore_requested_files  INTEGER NOT NULL DEFAULT 0,
+  glacier_restore_requested_bytes  INTEGER NOT NULL DEFAULT 0,
+  glacier_restoring_files          INTEGER NOT NULL DEFAULT 0,
+  glacier_restoring_bytes          INTEGER NOT NULL DEFAULT 0,
+  error_files                      INTEGER NOT NULL DEFAULT 0,
+  error_bytes                      INTEGER NOT NULL DEFAULT 0
+);
 )sql";
 
 const std::string_view kCountAllFilesSql = R"sql(
@@ -258,6 +292,14 @@ Status UpgradeFrom4(Database& db) {
   return db.Exec("ALTER TABLE files ADD COLUMN verified_checksum TEXT");
 }
 
+// Version 5 -> 6: progress samples, for the live page's charts.
+Status UpgradeFrom5(Database& db) {
+  const std::string_view sql = kCreateSchemaSql;
+  const size_t start = sql.find("CREATE TABLE progress_samples");
+  const size_t end = sql.find(");", start);
+  return db.Exec(sql.substr(start, end + 2 - start));
+}
+
 // Fills local_path_folded for rows that have a local_path but no folded form
 // (rows of an older schema). The fold is C++ (utf8proc), not SQL.
 Status FoldLocalPaths(Database& db) {
@@ -305,11 +347,12 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
-  } else if (version >= 2 && version <= 4) {
+  } else if (version >= 2 && version <= 5) {
     // Each step in turn, from the file's version on.
     if (version <= 2) S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
     if (version <= 3) S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
-    S3M_RETURN_IF_ERROR(UpgradeFrom4(db));
+    if (version <= 4) S3M_RETURN_IF_ERROR(UpgradeFrom4(db));
+    S3M_RETURN_IF_ERROR(UpgradeFrom5(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

@@ -9,9 +9,12 @@
 //   version 2  files, buckets, file_totals.
 //   version 3  adds download_chunks, the finished ranges of resumable
 //              downloads.
-//   version 4  this schema (kSchemaVersion): adds files.local_path_folded
-//              and its index, so that local paths are unique under Unicode
-//              case folding and normalisation (issue 14).
+//   version 4  adds files.local_path_folded and its index, so that local
+//              paths are unique under Unicode case folding and normalisation
+//              (issue 14).
+//   version 5  adds files.verified_checksum (what `verify` checks against).
+//   version 6  this schema (kSchemaVersion): adds progress_samples, the
+//              live page's and the report's charts.
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must
@@ -24,7 +27,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

@@ -674,6 +674,24 @@ Result<std::vector<FileRecord>> StateStore::VerifiedCopies(const std::optional<s
   return copies;
 }
 
+Result<std::pair<std::vector<FileRecord>, int64_t>> StateStore::RecentErrors(int limit) {
+  S3M_ASSIGN_OR_RETURN(
+      Statement s, db_->Prepare(fmt::format("SELECT {} FROM files WHERE state = 'error' "
+                                            "ORDER BY updated_at DESC, id DESC LIMIT ?1",
+                                            kFileColumns)));
+  s.Bind(1, static_cast<int64_t>(limit));
+  std::vector<FileRecord> rows;
+  for (;;) {
+    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    rows.push_back(ReadFileRecord(s));
+  }
+  S3M_ASSIGN_OR_RETURN(int64_t total,
+                       db_->QueryInt("SELECT COALESCE(SUM(files), 0) FROM file_totals "
+                                     "WHERE state = 'error'"));
+  return std::make_pair(std::move(rows), total);
+}
+
 Result<FileState> StateStore::ResetObject(const std::string& bucket, const std::string& key) {
   S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
   S3M_ASSIGN_OR_RETURN(std::optional<FileRecord> file, GetFile(bucket, key));

@@ -8,6 +8,7 @@
 // OpenForWriting() takes it for the life of the StateStore.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -183,6 +184,62 @@ struct Summary {
   Tally previous_copies;  // changed objects whose older local copy is kept
 };
 
+// One progress sample of a migrate run (table progress_samples).
+struct ProgressSample {
+  std::string at;              // ISO 8601 UTC, to the second
+  std::string run_started_at;  // the run it belongs to
+  int64_t bytes_received = 0;  // by that run so far
+  int64_t active_transfers = 0;
+  int64_t restores_in_flight = 0;
+  int64_t restores_ready = 0;
+  int64_t errors_this_run = 0;
+  bool run_ended = false;  // the last sample of its run
+  std::array<Tally, kAllFileStates.size()> by_state{};  // indexed by FileState
+};
+
+// Restores of one tier in one state (restore requests in flight, or
+// restored copies waiting for their download).
+struct RestoreGroup {
+  std::string tier;  // restore_tier as requested ("" when not recorded)
+  FileState state = FileState::kGlacierRestoreRequested;  // kDiscovered: restored, waiting
+  Tally tally;
+  std::optional<std::string> oldest_request;   // min(restore_requested_at)
+  std::optional<std::string> earliest_expiry;  // min(restore_expiry)
+  std::optional<std::string> latest_expiry;
+};
+
+// For `report`: how the copies were verified, what restores were paid for,
+// what stays in S3, and the runs the progress samples saw.
+struct MethodTally {
+  std::string method;  // verified_by ("" when not recorded)
+  FileState state = FileState::kVerified;  // kVerified or kDeleted
+  Tally tally;
+};
+struct RestoreSpent {
+  std::string storage_class;
+  std::string tier;
+  Tally tally;  // objects with a restore requested, and their bytes
+};
+struct LeftTally {
+  FileState state = FileState::kDiscovered;
+  bool archived = false;
+  bool size_only = false;  // verified by size only
+  Tally tally;
+};
+struct RunSpan {
+  std::string started_at;
+  std::string last_sample_at;
+  int64_t bytes_received = 0;  // the most its samples saw
+  int64_t samples = 0;
+};
+struct ReportFigures {
+  std::vector<MethodTally> methods;
+  std::vector<RestoreSpent> restores;
+  std::vector<LeftTally> left;
+  std::vector<RunSpan> runs;
+  std::optional<std::string> first_verified_at, last_deleted_at;
+};
+
 struct RetryOutcome {
   int64_t retried = 0;
   int64_t gone_left = 0;  // errors for objects gone from S3, left as they are
@@ -245,6 +302,21 @@ class StateStore {
 
   // --- Aggregates (status) -----------------------------------------------
   Result<Summary> Summarize(const SummaryOptions& options);
+
+  // --- Watching (the live page, /metrics, report; watch_queries.cc) -------
+  // Appends a sample and drops those beyond the newest kMaxProgressSamples.
+  static constexpr int64_t kMaxProgressSamples = 250000;
+  Status AddProgressSample(const ProgressSample& sample);
+  // The samples, oldest first, thinned evenly to at most `max_points` (the
+  // newest is always included).
+  Result<std::vector<ProgressSample>> ProgressSamples(int max_points);
+  // Objects in `error`, the most recently changed first, at most `limit`;
+  // and how many there are in all.
+  Result<std::pair<std::vector<FileRecord>, int64_t>> RecentErrors(int limit);
+  // Restores in flight or restored and waiting, by tier and state.
+  Result<std::vector<RestoreGroup>> RestoreGroups();
+  // The report's aggregates (full scans of `files`: for a report, not a page).
+  Result<ReportFigures> ReportAggregates();
 
  private:
   StateStore(std::unique_ptr<Database> db, std::optional<WriterLock> lock, Clock* clock);

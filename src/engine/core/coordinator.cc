@@ -125,6 +125,14 @@ ProgressSnapshot Coordinator::Progress(int64_t bytes_received, int active_transf
   }
   snap.paused_reason = disk_.paused_reason();
   snap.errors_this_run = ctx_.figures.errors_this_run;
+  snap.retries_by_kind = ctx_.figures.retries_by_kind;
+  snap.errors_by_kind = ctx_.figures.errors_by_kind;
+  const WorkQueues& q = ctx_.queues;
+  snap.queues.ready_downloads = static_cast<int64_t>(q.ready_count(Lane::kDownload));
+  snap.queues.ready_restores = static_cast<int64_t>(q.ready_count(Lane::kRestore));
+  snap.queues.retries_waiting = static_cast<int64_t>(q.retries_waiting());
+  snap.queues.publishing = static_cast<int64_t>(q.publishing());
+  snap.queues.deletes_pending = static_cast<int64_t>(deletes_.in_flight_or_pending());
   snap.dry_run = ctx_.opt.dry_run;
   snap.keep_source = ctx_.opt.keep_source;
   return snap;

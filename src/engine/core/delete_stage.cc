@@ -93,6 +93,7 @@ Status DeleteStage::OnFailed(const DeleteRequest& req, const DeleteOutcome& out)
   S3M_ASSIGN_OR_RETURN(std::optional<WorkItem> row, ctx_.db.Get(req.id));
   if (!row || row->state != FileState::kVerified) return Status::Ok();
   if (action == FailureAction::kRetryLater) {
+    ctx_.figures.CountRetry(out.status.kind());
     ctx_.queues.MarkBusy(req.id);  // until the retry's outcome
     scheduler_.RetryAt(req, ctx_.now() + ctx_.backoff.DelayFor(static_cast<int>(attempts - 1),
                                                                out.status.kind()));
@@ -102,7 +103,7 @@ Status DeleteStage::OnFailed(const DeleteRequest& req, const DeleteOutcome& out)
   change.error_message = fmt::format(
       "verified and kept locally, but the delete from S3 failed {} times: {}", attempts,
       out.status.ToString());
-  ++ctx_.figures.errors_this_run;
+  ctx_.figures.CountError(out.status.kind());
   attempts_.erase(req.id);
   return ctx_.db.Apply(change).status();
 }

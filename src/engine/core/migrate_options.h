@@ -42,6 +42,9 @@ struct MigrateOptions {
 
   std::chrono::milliseconds progress_interval{2000};
   std::function<void(const ProgressSnapshot&)> on_progress;
+  // A progress sample is stored in the state database this often (the live
+  // page's and the report's charts); zero: none.
+  std::chrono::milliseconds sample_interval{10000};
 
   const std::atomic<bool>* cancelled = nullptr;  // SIGINT/SIGTERM
   Clock* clock = nullptr;                        // null = Clock::Real()

@@ -42,6 +42,14 @@ struct RunFigures {
   int64_t restores_requested = 0;
   int64_t errors_this_run = 0;
   std::map<std::string, int64_t> verified_by;
+  // Failed attempts by the kind of their cause (ErrorKindName): those
+  // retried later, and those that left the object in `error`.
+  std::map<std::string, int64_t> retries_by_kind, errors_by_kind;
+  void CountError(ErrorKind kind) {
+    ++errors_this_run;
+    ++errors_by_kind[std::string(ErrorKindName(kind))];
+  }
+  void CountRetry(ErrorKind kind) { ++retries_by_kind[std::string(ErrorKindName(kind))]; }
 };
 
 struct RunContext {

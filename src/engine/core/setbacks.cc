@@ -33,7 +33,7 @@ FileChange Setbacks::ErrorChange(const WorkItem& item, FileState from, const Sta
                                            "it, `s3migrate retry`)",
                                            cause.ToString())
                              : fmt::format("{} (after {} attempts)", cause.ToString(), attempts);
-  ++ctx_.figures.errors_this_run;
+  ctx_.figures.CountError(cause.kind());
   S3M_LOG_WARN("giving up on s3://{}/{}: {}", item.bucket, item.key, *change.error_message);
   return change;
 }
@@ -44,6 +44,7 @@ void Setbacks::ScheduleRetry(const WorkItem& item, const Status& cause, int64_t 
   retry.state = FileState::kDiscovered;
   const auto at = ctx_.now() + ctx_.backoff.DelayFor(static_cast<int>(attempts - 1), cause.kind());
   ctx_.queues.RetryAt(std::move(retry), lane, at);
+  ctx_.figures.CountRetry(cause.kind());
   S3M_LOG_INFO("s3://{}/{}: attempt {} failed, retrying later: {}", item.bucket, item.key, attempts,
                cause.ToString());
 }
@@ -86,7 +87,7 @@ Status Setbacks::Gone(const WorkItem& item, FileState from, const Status& cause)
   change.error_message =
       fmt::format("gone from S3 before it was downloaded ({}); `s3migrate rescan {}` records it",
                   cause.ToString(), item.bucket);
-  ++ctx_.figures.errors_this_run;
+  ctx_.figures.CountError(cause.kind());
   return ctx_.db.Apply(change).status();
 }
 

@@ -52,6 +52,7 @@ class WorkQueues {
 
   void Push(store::WorkItem item, Lane lane, bool front = false);
   bool HasReady(Lane lane) const { return !queue(lane).empty(); }
+  size_t ready_count(Lane lane) const { return queue(lane).size(); }
   const store::WorkItem& PeekReady(Lane lane) const { return queue(lane).front(); }
   store::WorkItem PopReady(Lane lane);
 
@@ -61,6 +62,7 @@ class WorkQueues {
   void ReleaseDue(Mono now);
   std::optional<Mono> NextRetry() const;
   bool NoRetries() const { return retries_.empty(); }
+  size_t retries_waiting() const { return retries_.size(); }
 
  private:
   struct Retry {

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -213,6 +214,25 @@ TEST_F(CoordinatorTest, PerObjectFailuresStayPerObject) {
     Commands later = Step();
     EXPECT_EQ(Find(later, "k") != nullptr, story.retried);
   }
+}
+
+// What /metrics shows of a run: failed attempts by kind, retried or given
+// up, and the queues' depths.
+TEST_F(CoordinatorTest, ProgressCountsRetriesAndErrorsByKindAndTheQueues) {
+  Scan({Object("denied"), Object("flaky"), Object("slow")});
+  Start();
+  Commands first = Step();
+  ASSERT_EQ(Keys(first.downloads), (std::vector<std::string>{"denied", "flaky", "slow"}));
+  Step({Failed(first.downloads[0].item, DownloadResult::kFailed, Denied("denied")),
+        Failed(first.downloads[1].item, DownloadResult::kFailed,
+               Status::Error(ErrorKind::kThrottled, "503 SlowDown"))});
+  const ProgressSnapshot p = core_->Progress(0, 1);
+  EXPECT_EQ(p.errors_by_kind, (std::map<std::string, int64_t>{{"AccessDenied", 1}}));
+  EXPECT_EQ(p.retries_by_kind, (std::map<std::string, int64_t>{{"Throttled", 1}}));
+  EXPECT_EQ(p.errors_this_run, 1);
+  EXPECT_EQ(p.queues.retries_waiting, 1);  // "flaky", in its back-off
+  EXPECT_EQ(p.active_transfers, 1);
+  EXPECT_EQ(p.by_state[static_cast<size_t>(FileState::kError)].files, 1);
 }
 
 TEST_F(CoordinatorTest, DenialsOnManyKeysInARowStopTheRunButASuccessEndsTheStreak) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <map>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -210,7 +211,7 @@ TEST_F(StateStoreTest, Version4DatabaseGetsTheVerifiedChecksumColumn) {
     ASSERT_TRUE(store->database()
                     .Exec("UPDATE files SET state = 'verified', verified_by = 'md5-etag', "
                           "local_path = '/d/b/a'; ALTER TABLE files DROP COLUMN verified_checksum; "
-                          "PRAGMA user_version = 4")
+                          "DROP TABLE progress_samples; PRAGMA user_version = 4")
                     .ok());
   }
   auto store = OpenWriter();
@@ -227,6 +228,72 @@ TEST_F(StateStoreTest, Version4DatabaseGetsTheVerifiedChecksumColumn) {
   EXPECT_EQ((*copies)[0].etag, "x");
 }
 
+// Version 5 -> 6: the progress samples' table appears, the rows stay.
+TEST_F(StateStoreTest, Version5DatabaseGetsTheProgressSamplesTable) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    ListAll(*store, "b", {Obj("a", 1, "x")});
+    ASSERT_TRUE(store->database().Exec("DROP TABLE progress_samples; PRAGMA user_version = 5").ok());
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(SqlInt(store->database(), "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(store->database(), "SELECT COUNT(*) FROM files"), 1);
+  ProgressSample sample;
+  sample.at = "2026-12-05T08:00:00Z";
+  sample.run_started_at = "2026-12-05T07:59:00Z";
+  sample.by_state[static_cast<size_t>(FileState::kDeleted)] = {3, 300};
+  ASSERT_TRUE(store->AddProgressSample(sample).ok());
+  EXPECT_EQ(SqlInt(store->database(), "SELECT deleted_files + deleted_bytes FROM progress_samples"), 303);
+}
+
+// Samples come back oldest first, thinned evenly, the newest always there.
+TEST_F(StateStoreTest, ProgressSamplesAreThinnedToTheRequestedPoints) {
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 100; ++i) {
+    ProgressSample sample;
+    sample.at = fmt::format("2026-12-05T08:{:02}:{:02}Z", i / 60, i % 60);
+    sample.run_started_at = "2026-12-05T08:00:00Z";
+    sample.bytes_received = i * 1000;
+    sample.by_state[static_cast<size_t>(FileState::kError)] = {i, i * 10};
+    sample.run_ended = i == 99;
+    ASSERT_TRUE(store->AddProgressSample(sample).ok());
+  }
+  auto all = store->ProgressSamples(1000);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 100u);
+  EXPECT_EQ((*all)[42].bytes_received, 42000);
+  EXPECT_EQ((*all)[42].by_state[static_cast<size_t>(FileState::kError)].bytes, 420);
+  auto thin = store->ProgressSamples(10);
+  ASSERT_TRUE(thin.ok());
+  ASSERT_EQ(thin->size(), 11u);  // every 10th, and the newest
+  EXPECT_EQ(thin->front().bytes_received, 0);
+  EXPECT_EQ((*thin)[1].bytes_received, 10000);
+  EXPECT_EQ(thin->back().bytes_received, 99000);
+  EXPECT_TRUE(thin->back().run_ended);
+  EXPECT_FALSE(thin->front().run_ended);
+}
+
+// The errors the page lists: newest first, with the total.
+TEST_F(StateStoreTest, RecentErrorsNewestFirstWithTheirCount) {
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  ListAll(*store, "b", {Obj("a", 1, "x"), Obj("b", 1, "y"), Obj("c", 1, "z")});
+  ASSERT_TRUE(store->database()
+                  .Exec("UPDATE files SET state = 'error', error_message = 'denied ' || key, "
+                        "updated_at = '2026-12-0' || (CASE key WHEN 'a' THEN 1 ELSE 2 END) || 'T00:00:00Z' "
+                        "WHERE key != 'c'")
+                  .ok());
+  auto errors = store->RecentErrors(1);
+  ASSERT_TRUE(errors.ok()) << errors.status().ToString();
+  EXPECT_EQ(errors->second, 2);
+  ASSERT_EQ(errors->first.size(), 1u);
+  EXPECT_EQ(errors->first[0].key, "b");
+  EXPECT_EQ(errors->first[0].error_message, std::optional<std::string>("denied b"));
+}
+
 // Version 3 (before issue 14) -> 4: each recorded path gets its case-folded
 // NFC form, so paths recorded by an older s3migrate are still compared.
 TEST_F(StateStoreTest, Version3DatabaseGetsFoldedPaths) {
@@ -236,7 +303,7 @@ TEST_F(StateStoreTest, Version3DatabaseGetsFoldedPaths) {
     ListAll(*store, "b", {Obj("K\xc3\x84SE", 1, "x"), Obj("other", 1, "y")});
     Database& db = store->database();
     ASSERT_TRUE(db.Exec("DROP INDEX files_by_local_path; ALTER TABLE files DROP COLUMN local_path_folded; "
-                        "ALTER TABLE files DROP COLUMN verified_checksum; "
+                        "ALTER TABLE files DROP COLUMN verified_checksum; DROP TABLE progress_samples; "
                         "UPDATE files SET local_path = '/d/b/' || key WHERE key != 'other'; "
                         "PRAGMA user_version = 3")
                     .ok());
