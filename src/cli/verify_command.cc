@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <thread>
@@ -13,6 +15,8 @@
 #include "cli/app.h"
 #include "cli/state_commands.h"
 #include "engine/copy_check.h"
+#include "engine/file_system.h"
+#include "engine/manifest.h"
 
 namespace s3m::cli {
 
@@ -70,28 +74,22 @@ std::string Summary(const Totals& t, double seconds) {
       FormatCount(get(CopyVerdict::kUncheckable).files));
 }
 
-}  // namespace
-
-CLI::App* AddVerifyCommand(CLI::App& app, VerifyOptions& options) {
-  CLI::App* cmd = app.add_subcommand(
-      "verify",
-      "Re-read every verified local copy and check it against the checksum or ETag it was "
-      "verified with (needs only the state database and the files: works after S3 is empty)");
-  cmd->add_option("buckets", options.buckets, "Only these buckets (default: all)");
-  cmd->footer(
-      "Examples:\n"
-      "  s3migrate verify                  # every copy migrate verified\n"
-      "  s3migrate verify photos videos\n"
-      "\n"
-      "Prints one line per copy that is missing, changed or unreadable (and per copy whose\n"
-      "record holds nothing to compare with), then a summary.\n"
-      "Exit codes: 0 every copy checked is intact, 1 copies missing, changed or unreadable,\n"
-      "            2 a bucket the state database does not know, 3 database unusable,\n"
-      "            130 interrupted.");
-  return cmd;
+// Checks one page and adds it to the totals; false when interrupted.
+bool CheckAndCount(const std::vector<store::FileRecord>& page, int threads, CommandContext& ctx,
+                   Totals& totals) {
+  std::vector<CopyCheck> checks = CheckPage(page, threads, ctx.cancelled());
+  if (ctx.cancelled().load()) return false;
+  for (size_t i = 0; i < page.size(); ++i) {
+    totals[checks[i].verdict].Add(1, page[i].size);
+    PrintCheck(page[i], checks[i]);
+  }
+  return true;
 }
 
-int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx) {
+// Every copy the state database records as verified, a page at a time.
+// Returns an exit code when it cannot go on, nullopt when done.
+std::optional<int> VerifyFromDatabase(const VerifyOptions& options, CommandContext& ctx, int threads,
+                                      Totals& totals) {
   auto state = OpenStateForReading(ctx);
   if (!state.ok()) return FailCommand(state.status());
   std::vector<std::optional<std::string>> scopes;
@@ -107,28 +105,92 @@ int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx) {
     scopes.emplace_back(bucket);
   }
   if (scopes.empty()) scopes.emplace_back(std::nullopt);
-
-  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
-  const auto start = std::chrono::steady_clock::now();
-  Totals totals;
   for (const auto& scope : scopes) {
     for (int64_t after = 0;;) {
       auto page = (*state)->VerifiedCopies(scope, after, kPageRows);
       if (!page.ok()) return FailCommand(page.status());
       if (page->empty()) break;
       after = page->back().id;
-      std::vector<CopyCheck> checks = CheckPage(*page, threads, ctx.cancelled());
-      if (ctx.cancelled().load()) {
-        std::printf("interrupted; nothing was changed\n");
-        return kExitInterrupted;
-      }
-      for (size_t i = 0; i < page->size(); ++i) {
-        const store::FileRecord& copy = (*page)[i];
-        totals[checks[i].verdict].Add(1, copy.size);
-        PrintCheck(copy, checks[i]);
-      }
+      if (!CheckAndCount(*page, threads, ctx, totals)) return kExitInterrupted;
     }
   }
+  return std::nullopt;
+}
+
+// Every copy the manifests list, a page at a time. A line that is not a
+// manifest line is a problem (counted unreadable), except a last line
+// without its newline: a crash cut it while it was appended, and its row
+// was never committed as deleted.
+std::optional<int> VerifyFromManifests(const VerifyOptions& options, CommandContext& ctx, int threads,
+                                       Totals& totals) {
+  auto files = engine::ManifestFiles(engine::PosixFileSystem::Default(),
+                                     ctx.settings().local_base_path, options.buckets);
+  if (!files.ok()) return FailCommand(files.status());
+  for (const std::string& path : *files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return FailCommand(Status::FromErrno(errno, "read manifest", path));
+    std::vector<store::FileRecord> page;
+    std::string line;
+    for (int64_t number = 1; std::getline(in, line); ++number) {
+      auto record = engine::ParseManifestLine(line);
+      if (!record.ok()) {
+        if (in.eof()) {
+          std::printf("note: %s:%lld: a torn last line (cut by a crash while it was appended; "
+                      "its object was not recorded as deleted), skipped\n",
+                      path.c_str(), static_cast<long long>(number));
+        } else {
+          std::printf("unreadable %s:%lld: %s\n", path.c_str(), static_cast<long long>(number),
+                      record.status().message().c_str());
+          totals[CopyVerdict::kUnreadable].Add(1, 0);
+        }
+        continue;
+      }
+      page.push_back(std::move(*record));
+      if (page.size() == static_cast<size_t>(kPageRows)) {
+        if (!CheckAndCount(page, threads, ctx, totals)) return kExitInterrupted;
+        page.clear();
+      }
+    }
+    if (!page.empty() && !CheckAndCount(page, threads, ctx, totals)) return kExitInterrupted;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+CLI::App* AddVerifyCommand(CLI::App& app, VerifyOptions& options) {
+  CLI::App* cmd = app.add_subcommand(
+      "verify",
+      "Re-read every verified local copy and check it against the checksum or ETag it was "
+      "verified with (needs only the state database and the files: works after S3 is empty)");
+  cmd->add_option("buckets", options.buckets, "Only these buckets (default: all)");
+  cmd->add_flag("--manifests", options.manifests,
+                "Check the copies the per-bucket manifests under --dest list "
+                "(<dest>/.s3migrate/manifests), without the state database");
+  cmd->footer(
+      "Examples:\n"
+      "  s3migrate verify                  # every copy migrate verified\n"
+      "  s3migrate verify photos videos\n"
+      "  s3migrate --dest /data verify --manifests   # the database is gone: the manifests\n"
+      "\n"
+      "Prints one line per copy that is missing, changed or unreadable (and per copy whose\n"
+      "record holds nothing to compare with), then a summary.\n"
+      "Exit codes: 0 every copy checked is intact, 1 copies missing, changed or unreadable,\n"
+      "            2 a bucket the state database does not know (or without a manifest),\n"
+      "            3 database unusable,\n"
+      "            130 interrupted.");
+  return cmd;
+}
+
+int RunVerifyCommand(const VerifyOptions& options, CommandContext& ctx) {
+  const int threads = static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 8u));
+  const auto start = std::chrono::steady_clock::now();
+  Totals totals;
+  const std::optional<int> stopped = options.manifests
+                                         ? VerifyFromManifests(options, ctx, threads, totals)
+                                         : VerifyFromDatabase(options, ctx, threads, totals);
+  if (stopped == kExitInterrupted) std::printf("interrupted; nothing was changed\n");
+  if (stopped) return *stopped;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%s\n", Summary(totals, seconds).c_str());

@@ -28,6 +28,72 @@ Status Created(const Status& s) {
 
 }  // namespace
 
+// A sample line is in manifest.h.
+Result<store::FileRecord> ParseManifestLine(std::string_view line) {
+  auto bad = [&](const std::string& why) {
+    return Status::Error(ErrorKind::kInvalidArgument, "not a manifest line: " + why);
+  };
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return bad("not a JSON object");
+  auto text = [&](const char* name, std::string& out) -> bool {
+    const auto it = j.find(name);
+    if (it == j.end() || !it->is_string()) return false;
+    out = it->get<std::string>();
+    const auto exact = j.find(std::string(name) + "_base64");
+    return exact == j.end() || (exact->is_string() && Base64Decode(exact->get<std::string>(), &out));
+  };
+  auto number = [&](const char* name, int64_t& out) -> bool {
+    const auto it = j.find(name);
+    if (it == j.end() || !it->is_number_integer()) return false;
+    out = it->get<int64_t>();
+    return true;
+  };
+  store::FileRecord r;
+  std::string local_path;
+  if (!text("bucket", r.bucket) || !text("key", r.key) || !text("local_path", local_path) ||
+      !number("size", r.size)) {
+    return bad("bucket, key, size or local_path missing");
+  }
+  r.local_path = local_path;
+  text("version_id", r.version_id);
+  text("etag", r.etag);
+  text("verified_by", r.verified_by);
+  text("verified_checksum", r.verified_checksum);
+  number("part_size", r.part_size);
+  r.state = store::FileState::kDeleted;
+  return r;
+}
+
+Result<std::vector<std::string>> ManifestFiles(FileSystem& fs, const std::string& dest_root,
+                                               const std::vector<std::string>& buckets) {
+  std::vector<std::string> files;
+  if (!buckets.empty()) {
+    for (const std::string& bucket : buckets) {
+      const std::string path = ManifestWriter::PathFor(dest_root, bucket);
+      if (!fs.Stat(path).ok()) {
+        return Status::Error(ErrorKind::kInvalidArgument,
+                             fmt::format("s3://{}: no manifest at {} (nothing of it was deleted "
+                                         "from S3, or --dest is not where it went)",
+                                         bucket, path));
+      }
+      files.push_back(path);
+    }
+    return files;
+  }
+  auto entries = fs.ListDirectory(ManifestDir(dest_root));
+  if (!entries.ok()) {
+    return Status::Error(ErrorKind::kInvalidArgument,
+                         fmt::format("no manifests under {} ({}): nothing was deleted from S3 into "
+                                     "this destination, or --dest is another one",
+                                     ManifestDir(dest_root), entries.status().message()));
+  }
+  for (const DirEntry& e : *entries) {
+    if (e.name.size() > 6 && e.name.ends_with(".jsonl")) files.push_back(ManifestDir(dest_root) + "/" + e.name);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 ManifestWriter::ManifestWriter(FileSystem& fs, std::string dest_root)
     : fs_(fs), root_(std::move(dest_root)) {}
 

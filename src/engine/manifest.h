@@ -25,12 +25,25 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/file_system.h"
 #include "store/migration_store.h"
 
 namespace s3m::engine {
+
+// Parses one manifest line back into the record `verify` checks (bucket,
+// key, version, size, ETag, verified_by/verified_checksum, part size, local
+// path; the exact bytes from *_base64 where present). kInvalidArgument when
+// the line is not such an object.
+Result<store::FileRecord> ParseManifestLine(std::string_view line);
+
+// The manifest files under `dest_root` ("<bucket>.jsonl"), sorted; those of
+// `buckets` only when it is not empty (a bucket without one is an error:
+// kInvalidArgument naming it).
+Result<std::vector<std::string>> ManifestFiles(FileSystem& fs, const std::string& dest_root,
+                                               const std::vector<std::string>& buckets);
 
 class ManifestWriter {
  public:

@@ -84,6 +84,40 @@ TEST_F(VerifyCommandTest, FindsAChangedAndAMissingCopyAfterTheBucketIsEmpty) {
   ProcessResult unknown = run_->Run({"verify", "no-such-bucket"});
   EXPECT_EQ(unknown.exit_code, 2) << Describe(unknown);
   EXPECT_NE(unknown.err.find("no-such-bucket"), std::string::npos) << unknown.err;
+
+  // Without the state database, the manifests alone find the same two; a
+  // torn last line (a crash while appending) is skipped with a note, a
+  // damaged line in the middle is a problem.
+  ASSERT_TRUE(std::filesystem::remove(run_->db()));
+  ProcessResult from_manifests = run_->Run({"verify", "--manifests"});
+  EXPECT_EQ(from_manifests.exit_code, 1) << Describe(from_manifests);
+  EXPECT_NE(from_manifests.out.find("changed s3://proof/composite-crc32 (" + flipped + ")"), std::string::npos)
+      << from_manifests.out;
+  EXPECT_NE(from_manifests.out.find("missing s3://proof/full-crc64nvme"), std::string::npos);
+  EXPECT_NE(from_manifests.out.find("checked 6 local copies"), std::string::npos);
+  EXPECT_NE(from_manifests.out.find("4 match"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(run_->db()));  // nothing created
+  const std::string manifest_path = run_->dest() + "/.s3migrate/manifests/proof.jsonl";
+  {
+    std::ofstream torn(manifest_path, std::ios::app | std::ios::binary);
+    torn << "{\"bucket\":\"proof\",\"key\":\"half";  // no newline
+  }
+  ProcessResult torn = run_->Run({"verify", "--manifests", "proof"});
+  EXPECT_EQ(torn.exit_code, 1) << Describe(torn);
+  EXPECT_NE(torn.out.find("proof.jsonl:7: a torn last line"), std::string::npos) << torn.out;
+  EXPECT_NE(torn.out.find("checked 6 local copies"), std::string::npos) << torn.out;
+  {
+    std::ofstream junk(run_->dest() + "/.s3migrate/manifests/junk.jsonl", std::ios::binary);
+    junk << "not json\n";
+  }
+  ProcessResult damaged = run_->Run({"verify", "--manifests"});
+  EXPECT_EQ(damaged.exit_code, 1) << Describe(damaged);
+  EXPECT_NE(damaged.out.find("unreadable " + run_->dest() + "/.s3migrate/manifests/junk.jsonl:1: not a manifest line"),
+            std::string::npos)
+      << damaged.out;
+  ProcessResult none = run_->Run({"verify", "--manifests", "other"});
+  EXPECT_EQ(none.exit_code, 2) << Describe(none);
+  EXPECT_NE(none.err.find("s3://other: no manifest"), std::string::npos) << none.err;
 }
 
 }  // namespace

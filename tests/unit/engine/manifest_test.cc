@@ -61,6 +61,30 @@ TEST(ManifestTest, AKeyThatIsNotUtf8IsAlsoKeptExactly) {
   EXPECT_EQ(j["local_path_base64"].get<std::string>().empty(), false);
 }
 
+// `verify --manifests` reads back what was written, bytes exact.
+TEST(ManifestTest, ALineReadsBackAsTheRecordVerifyChecks) {
+  store::DeletedCopy c = Copy("b", "caf\xe9/x");
+  c.version_id = "v1";
+  c.verified_by = "composite-crc32(8MiB parts)";
+  c.verified_checksum = "AAAAAA==-3";
+  c.part_size = 8 << 20;
+  auto r = ParseManifestLine(ManifestWriter::Line(c));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->bucket, "b");
+  EXPECT_EQ(r->key, "caf\xe9/x");
+  EXPECT_EQ(r->local_path, std::optional<std::string>("/d/b/caf\xe9/x"));
+  EXPECT_EQ(r->version_id, "v1");
+  EXPECT_EQ(r->size, 12);
+  EXPECT_EQ(r->etag, c.etag);
+  EXPECT_EQ(r->verified_by, c.verified_by);
+  EXPECT_EQ(r->verified_checksum, c.verified_checksum);
+  EXPECT_EQ(r->part_size, 8 << 20);
+  for (const char* bad : {"", "[]", "{\"bucket\":\"b\"}", "{\"bucket\":\"b\",\"key\":\"k\",\"size\":\"1\",\"local_path\":\"/p\"}",
+                          "{\"bucket\":\"b\",\"key\":\"k\",\"key_base64\":\"!!\",\"size\":1,\"local_path\":\"/p\"}"}) {
+    EXPECT_FALSE(ParseManifestLine(bad).ok()) << bad;
+  }
+}
+
 TEST(ManifestTest, ALineTornByACrashIsCutOffBeforeTheNextAppend) {
   ScratchDir dir;
   const std::string path = ManifestWriter::PathFor(dir.path(), "b");
