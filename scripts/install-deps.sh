@@ -33,7 +33,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates help2man
   # libraries the C++ code links against
   libcurl4-openssl-dev libssl-dev libisal-dev libsqlite3-dev sqlite3
-  libpugixml-dev libcli11-dev libtomlplusplus-dev libfmt-dev
+  libpugixml-dev libcli11-dev libtomlplusplus-dev libfmt-dev zlib1g-dev
   nlohmann-json3-dev libutf8proc-dev libgtest-dev libgmock-dev libcpp-httplib-dev
   # Swift test server. The s3api, tempauth, slo and versioned_writes middlewares
   # all ship in python3-swift (pulled in by swift-proxy) and need no extra

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "cli/app.h"
 #include "cli/state_commands.h"
+#include "scan/inventory_scan.h"
 
 namespace s3m::cli {
 
@@ -189,6 +191,9 @@ CLI::App* AddScanCommand(CLI::App& app, ScanCommandOptions& options) {
   cmd->add_option("buckets", options.buckets, "Buckets to scan; omit for every bucket you can list");
   cmd->add_option("--parallel", options.parallel_buckets, "Buckets listed at once (default 4)")
       ->check(CLI::Range(1, 64));
+  cmd->add_option("--inventory", options.inventories,
+                  "Read the bucket from this S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV "
+                  "format) instead of listing it; repeatable");
   cmd->footer(
       "Each bucket is listed in its own region; rows are committed page by page together with\n"
       "the listing position, so an interrupted scan (Ctrl+C, crash, network failure) resumes\n"
@@ -199,6 +204,7 @@ CLI::App* AddScanCommand(CLI::App& app, ScanCommandOptions& options) {
       "  s3migrate scan photos logs                      # two buckets\n"
       "  s3migrate --include 'logs-*' scan               # buckets matching a glob\n"
       "  s3migrate --exclude '*/tmp/*' scan photos       # skip keys under tmp/\n"
+      "  s3migrate scan --inventory s3://inv/photos/daily/2026-12-04T01-00Z/manifest.json\n"
       "  sqlite3 s3_migration_state.db 'SELECT state, COUNT(*) FROM files GROUP BY state'\n"
       "\n"
       "Exit codes: 0 done, 1 some bucket failed (run again to resume), 2 usage error,\n"
@@ -206,7 +212,64 @@ CLI::App* AddScanCommand(CLI::App& app, ScanCommandOptions& options) {
   return cmd;
 }
 
+// scan --inventory: each report in turn (each is a few large GETs).
+int RunInventoryScan(const ScanCommandOptions& options, CommandContext& ctx) {
+  const Settings& settings = ctx.settings();
+  if (!options.buckets.empty()) {
+    return FailCommand(Status::Error(ErrorKind::kInvalidArgument,
+                                     "scan: give either bucket names or --inventory reports, not both "
+                                     "(a report names its bucket)"));
+  }
+  auto filter = scan::ScanFilter::Create(settings.include, settings.exclude);
+  if (!filter.ok()) return FailCommand(filter.status());
+  auto state = OpenStateForWriting(ctx, "scan", store::Synchronous::kNormal);
+  if (!state.ok()) return FailCommand(state.status());
+  auto objects = ctx.Store();
+  if (!objects.ok()) return FailCommand(objects.status());
+  // Data files wait beside the database while they are read.
+  std::string spool_dir = std::filesystem::path(settings.state_db).parent_path().string();
+  if (spool_dir.empty()) spool_dir = ".";
+  ScanProgress progress(settings.progress_update_interval, !ctx.flags().no_progress);
+  scan::ScanReport report;
+  bool unreadable = false;
+  const auto start = std::chrono::steady_clock::now();
+  for (const std::string& url : options.inventories) {
+    scan::InventoryScanOptions inventory;
+    inventory.manifest_url = url;
+    inventory.spool_dir = spool_dir;
+    inventory.filter = *filter;
+    inventory.cancelled = &ctx.cancelled();
+    auto result = scan::ScanFromInventory(**objects, **state, inventory, &progress);
+    if (!result.ok()) return FailCommand(result.status());
+    if (result->bucket.empty()) {
+      // The report itself could not be read: no bucket to put in the table.
+      std::printf("%s: cannot read this inventory report: %s\n", url.c_str(), result->error.ToString().c_str());
+      unreadable = true;
+      continue;
+    }
+    report.objects_listed += result->objects_listed;
+    report.interrupted = report.interrupted || result->outcome == scan::BucketOutcome::kInterrupted;
+    progress.OnBucketDone(*result);
+    report.buckets.push_back(std::move(*result));
+    if (report.interrupted) break;
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.Finish();
+  PrintReport(report, scan::ScanMode::kScan);
+  for (const auto& b : report.buckets) {
+    if (b.outcome == scan::BucketOutcome::kComplete) {
+      std::printf("%s: from its inventory report; objects the report does not hold (added since) are "
+                  "not known yet, and none was marked gone: `s3migrate rescan %s` lists it\n",
+                  ObjectUrl(b.bucket).c_str(), b.bucket.c_str());
+    }
+  }
+  std::fflush(stdout);
+  const int code = ExitCodeForReport(report);
+  return code == kExitOk && unreadable ? kExitObjectsInError : code;
+}
+
 int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandContext& ctx) {
+  if (!options.inventories.empty()) return RunInventoryScan(options, ctx);
   const Settings& settings = ctx.settings();
   auto filter = scan::ScanFilter::Create(settings.include, settings.exclude);
   if (!filter.ok()) return FailCommand(filter.status());

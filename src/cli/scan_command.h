@@ -18,6 +18,9 @@ struct ScanCommandOptions {
   std::vector<std::string> buckets;
   int parallel_buckets = 4;
   bool all = false;  // rescan: every bucket in the database
+  // scan --inventory: S3 Inventory manifests (s3://bucket/key/manifest.json)
+  // read instead of listing their source buckets.
+  std::vector<std::string> inventories;
 };
 
 CLI::App* AddScanCommand(CLI::App& app, ScanCommandOptions& options);
