@@ -49,6 +49,9 @@ packages=(
   s3cmd
   # the benchmarks' load generator, connect counter and timer (bench/)
   wrk strace time
+  # PostgreSQL: the shared state store of several workers (libpq), and the
+  # server its tests start
+  libpq-dev postgresql
   # the status page's test: headless Chromium renders it, promtool checks /metrics
   chromium prometheus
   # the Debian package and its check (scripts/package-deb.sh)

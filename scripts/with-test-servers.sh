@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command with real S3-compatible test servers started on 127.0.0.1.
 #
-#   scripts/with-test-servers.sh [--s3rver] [--swift] [--s3emu] -- CMD [ARGS...]
+#   scripts/with-test-servers.sh [--s3rver] [--swift] [--s3emu] [--postgres] -- CMD [ARGS...]
 #
 # With no server flag every server is started (in parallel). For each started
 # server the command sees (ports are picked free at start):
@@ -13,6 +13,8 @@
 #   S3M_TEST_S3EMU_ENDPOINT=http://127.0.0.1:PORT    S3M_TEST_S3EMU_REGION=us-east-1
 #   S3M_TEST_S3EMU_ACCESS_KEY=s3emu-test             S3M_TEST_S3EMU_SECRET_KEY=s3emu-test-secret
 #   S3M_TEST_S3EMU_ADMIN=http://127.0.0.1:PORT/_s3emu (the emulator's admin API)
+#   S3M_TEST_POSTGRES_URI=postgresql://s3m@127.0.0.1:PORT/s3m_test (and
+#   S3M_TEST_POSTGRES_ADMIN_URI, the same server's `postgres` database)
 #
 # s3emu is this repository's emulator (tools/s3emu): it must be built first
 # (scripts/build.sh), or named by S3M_S3EMU_BIN.
@@ -39,16 +41,17 @@ scripts_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo_root="$(cd "$scripts_dir/.." && pwd)"
 
 usage() {
-  echo "usage: $0 [--s3rver] [--swift] [--s3emu] -- CMD [ARGS...]" >&2
+  echo "usage: $0 [--s3rver] [--swift] [--s3emu] [--postgres] -- CMD [ARGS...]" >&2
   exit 2
 }
 
-want_s3rver=0 want_swift=0 want_s3emu=0
+want_s3rver=0 want_swift=0 want_s3emu=0 want_postgres=0
 while (($# > 0)); do
   case "$1" in
     --s3rver) want_s3rver=1 ;;
     --swift) want_swift=1 ;;
     --s3emu) want_s3emu=1 ;;
+    --postgres) want_postgres=1 ;;
     --) shift; break ;;
     -h|--help) usage ;;
     *) echo "with-test-servers: unknown argument: $1" >&2; usage ;;
@@ -56,8 +59,8 @@ while (($# > 0)); do
   shift
 done
 (($# > 0)) || usage
-if ((want_s3rver == 0 && want_swift == 0 && want_s3emu == 0)); then
-  want_s3rver=1 want_swift=1 want_s3emu=1
+if ((want_s3rver == 0 && want_swift == 0 && want_s3emu == 0 && want_postgres == 0)); then
+  want_s3rver=1 want_swift=1 want_s3emu=1 want_postgres=1
 fi
 
 # ---------------------------------------------------------------------------
@@ -225,6 +228,7 @@ servers=()
 ((want_s3rver)) && servers+=(s3rver)
 ((want_swift)) && servers+=(swift)
 ((want_s3emu)) && servers+=(s3emu)
+((want_postgres)) && servers+=(postgres)
 
 start_us="${EPOCHREALTIME//[.,]/}"
 for server in "${servers[@]}"; do

@@ -21,6 +21,7 @@
 #include "cli/scan_command.h"
 #include "cli/report_command.h"
 #include "cli/serve_command.h"
+#include "cli/state_transfer_command.h"
 #include "cli/status_command.h"
 #include "cli/verify_command.h"
 #include "cli/version.h"
@@ -135,6 +136,8 @@ int RunCli(int argc, char** argv) {
   CLI::App* serve = AddServeCommand(app, serve_options);
   ReportOptions report_options;
   CLI::App* report = AddReportCommand(app, report_options);
+  StateTransferOptions state_options;
+  CLI::App* state = AddStateCommand(app, state_options);
 
   try {
     app.parse(argc, argv);
@@ -167,6 +170,7 @@ int RunCli(int argc, char** argv) {
   if (verify->parsed()) return RunVerifyCommand(verify_options, **ctx);
   if (serve->parsed()) return RunServeCommand(serve_options, **ctx);
   if (report->parsed()) return RunReportCommand(report_options, **ctx);
+  if (state->parsed()) return RunStateCommand(state_options, **ctx);
   return kExitUsage;
 }
 

@@ -1,0 +1,144 @@
+#include "store/postgres.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace s3m::store {
+
+bool IsPostgresUri(std::string_view db) {
+  return db.starts_with("postgresql://") || db.starts_with("postgres://");
+}
+
+std::string RedactPostgresUri(std::string_view uri) {
+  const size_t scheme = uri.find("://");
+  if (scheme == std::string_view::npos) return std::string(uri);
+  const size_t start = scheme + 3;
+  const size_t at = uri.find('@', start);
+  const size_t slash = uri.find('/', start);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && at > slash)) {
+    return std::string(uri);  // no user info
+  }
+  const size_t colon = uri.find(':', start);
+  if (colon == std::string_view::npos || colon > at) return std::string(uri);
+  return std::string(uri.substr(0, colon)) + std::string(uri.substr(at));
+}
+
+void PgResult::Free::operator()(pg_result* r) const { PQclear(r); }
+PgResult::PgResult(pg_result* result) : result_(result) {}
+int PgResult::rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+int PgResult::columns() const { return result_ ? PQnfields(result_.get()) : 0; }
+bool PgResult::IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+std::string PgResult::Text(int row, int column) const {
+  if (IsNull(row, column)) return {};
+  return std::string(PQgetvalue(result_.get(), row, column),
+                     static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+}
+std::optional<std::string> PgResult::OptionalText(int row, int column) const {
+  if (IsNull(row, column)) return std::nullopt;
+  return Text(row, column);
+}
+int64_t PgResult::Int(int row, int column) const {
+  const std::string text = Text(row, column);
+  int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+int64_t PgResult::Affected() const {
+  const char* n = result_ ? PQcmdTuples(result_.get()) : "";
+  int64_t value = 0;
+  std::from_chars(n, n + std::char_traits<char>::length(n), value);
+  return value;
+}
+
+void PgConnection::Finish::operator()(pg_conn* c) const { PQfinish(c); }
+PgConnection::PgConnection(pg_conn* conn, std::string where) : conn_(conn), where_(std::move(where)) {}
+PgConnection::PgConnection(PgConnection&&) noexcept = default;
+PgConnection& PgConnection::operator=(PgConnection&&) noexcept = default;
+PgConnection::~PgConnection() = default;
+
+Result<PgConnection> PgConnection::Connect(const std::string& uri) {
+  PgConnection c(PQconnectdb(uri.c_str()), RedactPostgresUri(uri));
+  if (!c.conn_) return Status::Error(ErrorKind::kFatal, "out of memory connecting to PostgreSQL");
+  if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
+    const std::string message = PQerrorMessage(c.conn_.get());
+    const bool refused_credentials = message.find("password authentication failed") != std::string::npos ||
+                                     message.find("no password supplied") != std::string::npos ||
+                                     message.find("no pg_hba.conf entry") != std::string::npos;
+    ErrorContext ctx;
+    ctx.operation = "connect to PostgreSQL";
+    ctx.path = c.where_;
+    return Status::Error(refused_credentials ? ErrorKind::kAuth : ErrorKind::kFatal,
+                         std::string(message.substr(0, message.find_last_not_of("\n") + 1)), ctx);
+  }
+  // Messages in English whatever the server's locale; times in UTC.
+  S3M_RETURN_IF_ERROR(c.Exec("SET lc_messages TO 'C'; SET TIME ZONE 'UTC'"));
+  return c;
+}
+
+Status PgConnection::Error(std::string_view operation) const {
+  std::string message = PQerrorMessage(conn_.get());
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  ErrorContext ctx;
+  ctx.operation = std::string(operation);
+  ctx.path = where_;
+  return Status::Error(ErrorKind::kFatal, message, ctx);
+}
+
+Status PgConnection::Exec(std::string_view sql) { return Query(sql).status(); }
+
+Result<PgResult> PgConnection::Query(std::string_view sql, const PgParams& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  const std::string text(sql);
+  pg_result* raw = params.empty()
+                       ? PQexec(conn_.get(), text.c_str())
+                       : PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr,
+                                      values.data(), nullptr, nullptr, 0);
+  PgResult result(raw);
+  const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return Error(fmt::format("SQL: {}", text.substr(0, 80)));
+  }
+  return result;
+}
+
+Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view rows) {
+  PgResult start(PQexec(conn_.get(), std::string(copy_sql).c_str()));
+  if (PQresultStatus(start.raw()) != PGRES_COPY_IN) return Error("COPY");
+  constexpr size_t kChunk = 1 << 20;
+  for (size_t at = 0; at < rows.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, rows.size() - at);
+    if (PQputCopyData(conn_.get(), rows.data() + at, static_cast<int>(n)) != 1) return Error("COPY data");
+  }
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1) return Error("COPY end");
+  Status outcome;
+  // Every result of the COPY, until libpq has none left.
+  while (pg_result* raw = PQgetResult(conn_.get())) {
+    PgResult r(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && outcome.ok()) outcome = Error("COPY");
+  }
+  return outcome;
+}
+
+std::string PgConnection::CopyField(const std::optional<std::string>& value) {
+  if (!value) return "\\N";
+  std::string out;
+  out.reserve(value->size());
+  for (char c : *value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace s3m::store

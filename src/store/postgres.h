@@ -1,0 +1,88 @@
+// Thin RAII layer over libpq (PostgreSQL's C client): a connection and a
+// result. Every failure becomes a Status naming the server (never the
+// password: libpq reads it from the URI, PGPASSWORD or ~/.pgpass, and the URI
+// shown in messages has it cut out) and the operation.
+//
+// Parameters travel as text ($1, $2, ...; nullopt is NULL) and results are
+// read as text: the server converts to and from the column types.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+struct pg_conn;
+struct pg_result;
+
+namespace s3m::store {
+
+// True for the --db values that name a PostgreSQL database
+// ("postgresql://..." or "postgres://...").
+bool IsPostgresUri(std::string_view db);
+
+// The URI with any password removed, for messages:
+// postgresql://user:secret@host/db -> postgresql://user@host/db
+std::string RedactPostgresUri(std::string_view uri);
+
+using PgParams = std::vector<std::optional<std::string>>;
+
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(pg_result* result);
+  int rows() const;
+  int columns() const;
+  bool IsNull(int row, int column) const;
+  std::string Text(int row, int column) const;  // "" for NULL
+  std::optional<std::string> OptionalText(int row, int column) const;
+  int64_t Int(int row, int column) const;  // 0 for NULL or not a number
+  // The number of rows an INSERT/UPDATE/DELETE touched.
+  int64_t Affected() const;
+  pg_result* raw() const { return result_.get(); }
+
+ private:
+  struct Free {
+    void operator()(pg_result* r) const;
+  };
+  std::unique_ptr<pg_result, Free> result_;
+};
+
+class PgConnection {
+ public:
+  // Connects (libpq's URI, PG* environment variables and ~/.pgpass apply).
+  // kAuth when the server refuses the credentials, kFatal otherwise.
+  static Result<PgConnection> Connect(const std::string& uri);
+
+  PgConnection(PgConnection&&) noexcept;
+  PgConnection& operator=(PgConnection&&) noexcept;
+  ~PgConnection();
+
+  // Runs one statement (no parameters: may hold several statements).
+  Status Exec(std::string_view sql);
+  // Runs one statement with text parameters.
+  Result<PgResult> Query(std::string_view sql, const PgParams& params = {});
+  // COPY ... FROM STDIN in text format: `rows` already encoded (CopyField).
+  Status CopyIn(std::string_view copy_sql, std::string_view rows);
+  // A value in COPY's text format: \N for NULL; backslash, tab, newline and
+  // carriage return escaped.
+  static std::string CopyField(const std::optional<std::string>& value);
+
+  const std::string& where() const { return where_; }  // the redacted URI
+
+ private:
+  PgConnection(pg_conn* conn, std::string where);
+  Status Error(std::string_view operation) const;
+
+  struct Finish {
+    void operator()(pg_conn* c) const;
+  };
+  std::unique_ptr<pg_conn, Finish> conn_;
+  std::string where_;
+};
+
+}  // namespace s3m::store
