@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "core/logging.h"
+#include "store/postgres.h"
+#include "store/sql_postgres.h"
 
 namespace s3m::store {
 
@@ -25,9 +27,13 @@ ErrorContext DbContext(std::string_view operation, const std::string& path) {
 // ---------------------------------------------------------------------------
 // Statement
 
+Statement::Statement() = default;
+Statement::Statement(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+
 Statement::Statement(Statement&& other) noexcept
     : db_(std::exchange(other.db_, nullptr)),
       stmt_(std::exchange(other.stmt_, nullptr)),
+      pg_(std::move(other.pg_)),
       bind_error_(std::exchange(other.bind_error_, 0)) {}
 
 Statement& Statement::operator=(Statement&& other) noexcept {
@@ -35,6 +41,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     if (stmt_ != nullptr) sqlite3_finalize(stmt_);
     db_ = std::exchange(other.db_, nullptr);
     stmt_ = std::exchange(other.stmt_, nullptr);
+    pg_ = std::move(other.pg_);
     bind_error_ = std::exchange(other.bind_error_, 0);
   }
   return *this;
@@ -45,6 +52,7 @@ Statement::~Statement() {
 }
 
 Statement& Statement::Bind(int index, int64_t value) {
+  if (pg_) return PgBind(index, std::to_string(value)), *this;
   const int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
   return *this;
@@ -57,6 +65,7 @@ const char* TextOrEmpty(std::string_view value) { return value.empty() ? "" : va
 }  // namespace
 
 Statement& Statement::Bind(int index, std::string_view value) {
+  if (pg_) return PgBind(index, std::string(value)), *this;
   const int rc = sqlite3_bind_text64(stmt_, index, TextOrEmpty(value), value.size(),
                                      SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
@@ -64,6 +73,7 @@ Statement& Statement::Bind(int index, std::string_view value) {
 }
 
 Statement& Statement::BindView(int index, std::string_view value) {
+  if (pg_) return PgBind(index, std::string(value)), *this;
   const int rc = sqlite3_bind_text64(stmt_, index, TextOrEmpty(value), value.size(), SQLITE_STATIC,
                                      SQLITE_UTF8);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
@@ -71,12 +81,14 @@ Statement& Statement::BindView(int index, std::string_view value) {
 }
 
 Statement& Statement::Bind(int index, double value) {
+  if (pg_) return PgBind(index, fmt::format("{}", value)), *this;
   const int rc = sqlite3_bind_double(stmt_, index, value);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
   return *this;
 }
 
 Statement& Statement::BindNull(int index) {
+  if (pg_) return PgBind(index, std::nullopt), *this;
   const int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
   return *this;
@@ -91,6 +103,7 @@ Statement& Statement::Bind(int index, const std::optional<int64_t>& value) {
 }
 
 Result<bool> Statement::Step() {
+  if (pg_) return PgStep();
   if (bind_error_ != 0) {
     const int rc = std::exchange(bind_error_, 0);
     Reset();
@@ -115,15 +128,28 @@ Status Statement::Run() {
 }
 
 void Statement::Reset() {
+  if (pg_) {  // as below: the result is dropped and the bindings cleared
+    pg_->result.reset();
+    pg_->row = -1;
+    pg_->params.clear();
+    return;
+  }
   if (stmt_ == nullptr) return;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
-int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
-double Statement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+int64_t Statement::ColumnInt(int column) const {
+  if (pg_) return pg_->current().Int(pg_->row, column);
+  return sqlite3_column_int64(stmt_, column);
+}
+double Statement::ColumnDouble(int column) const {
+  if (pg_) return pg_->current().IsNull(pg_->row, column) ? 0 : std::stod(pg_->current().Text(pg_->row, column));
+  return sqlite3_column_double(stmt_, column);
+}
 
 std::string Statement::ColumnText(int column) const {
+  if (pg_) return pg_->current().Text(pg_->row, column);
   const auto* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return {};
   return std::string(reinterpret_cast<const char*>(text),
@@ -141,6 +167,7 @@ std::optional<int64_t> Statement::ColumnOptionalInt(int column) const {
 }
 
 bool Statement::ColumnIsNull(int column) const {
+  if (pg_) return pg_->current().IsNull(pg_->row, column);
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
 
@@ -148,6 +175,7 @@ bool Statement::ColumnIsNull(int column) const {
 // Database
 
 Result<Database> Database::Open(const std::string& path, const DatabaseOptions& options) {
+  if (IsPostgresUri(path)) return OpenPostgres(path);
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   if (options.read_only) {
     flags |= SQLITE_OPEN_READONLY;
@@ -211,13 +239,21 @@ Result<Database> Database::Open(const std::string& path, const DatabaseOptions& 
   return db;
 }
 
+Database::Database() = default;
+Database::Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), path_(std::move(other.path_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      pg_(std::move(other.pg_)),
+      pg_changes_(other.pg_changes_),
+      path_(std::move(other.path_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     Close().IgnoreError();
     db_ = std::exchange(other.db_, nullptr);
+    pg_ = std::move(other.pg_);
+    pg_changes_ = other.pg_changes_;
     path_ = std::move(other.path_);
   }
   return *this;
@@ -229,6 +265,7 @@ Database::~Database() {
 }
 
 Status Database::Close() {
+  pg_.reset();
   if (db_ == nullptr) return Status::Ok();
   // sqlite3_close_v2 defers the close until the last statement is finalized;
   // every Statement is RAII, so by now none should be left.
@@ -240,6 +277,11 @@ Status Database::Close() {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  if (pg_) {
+    auto state = std::make_unique<PgStatementState>();
+    state->sql = RewriteParametersForPostgres(sql);
+    return Statement(this, std::move(state));
+  }
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -251,6 +293,7 @@ Result<Statement> Database::Prepare(std::string_view sql) {
 }
 
 Status Database::Exec(std::string_view sql) {
+  if (pg_) return pg_->Exec(sql);
   char* message = nullptr;
   const std::string text(sql);
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
@@ -278,8 +321,16 @@ Result<std::vector<std::string>> Database::QueryStrings(std::string_view sql, in
   return out;
 }
 
-int64_t Database::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-int Database::Changes() const { return sqlite3_changes(db_); }
+int64_t Database::LastInsertRowId() const {
+  // PostgreSQL: the value the last INSERT drew from an identity column's
+  // sequence in this session (0 when none did).
+  if (pg_) {
+    auto last = pg_->Query("SELECT lastval()");
+    return last.ok() ? last->Int(0, 0) : 0;
+  }
+  return sqlite3_last_insert_rowid(db_);
+}
+int Database::Changes() const { return pg_ ? static_cast<int>(pg_changes_) : sqlite3_changes(db_); }
 
 Status Database::ErrorFrom(int rc, std::string_view operation) const {
   ErrorContext ctx = DbContext(operation, path_);
@@ -327,12 +378,13 @@ Status Database::ErrorFrom(int rc, std::string_view operation) const {
 Result<Transaction> Transaction::Begin(Database& db) {
   // IMMEDIATE takes the write lock now, so a conflict shows at BEGIN (where
   // busy_timeout applies) rather than half-way through the batch.
-  S3M_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  // (PostgreSQL takes row locks as rows are written: a plain BEGIN.)
+  S3M_RETURN_IF_ERROR(db.Exec(db.postgres() ? "BEGIN" : "BEGIN IMMEDIATE"));
   return Transaction(&db);
 }
 
 Result<Transaction> Transaction::BeginRead(Database& db) {
-  S3M_RETURN_IF_ERROR(db.Exec("BEGIN DEFERRED"));
+  S3M_RETURN_IF_ERROR(db.Exec(db.postgres() ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN DEFERRED"));
   return Transaction(&db);
 }
 

@@ -5,12 +5,19 @@
 // Ownership: a Statement points at its Database, so prepare statements only
 // once the Database sits at its final address (StateStore keeps it on the heap).
 //
+// Two engines behind one API: SQLite (a file path) and PostgreSQL (a
+// postgresql:// URI, through store/postgres.h; scale-out, issue 20). With
+// PostgreSQL, parameters stay ?N in the SQL (rewritten to $N), travel as
+// text and come back as text; Transaction::Begin is a plain BEGIN. SQL that
+// is not in the subset both speak asks Database::postgres() which to use.
+//
 // Thread safety: a Database and its Statements belong to one thread at a time
 // (SQLite is built serialized on Debian, but our statements carry bound state,
 // so callers serialize access themselves; StateStore does it with a mutex).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,19 +31,25 @@ struct sqlite3_stmt;
 namespace s3m::store {
 
 class Database;
+class PgConnection;
+struct PgStatementState;
+
+// "... WHERE a = ?1 AND b = '?' AND c = ?2" -> "... $1 ... '?' ... $2": ?N
+// outside quotes and comments becomes $N, a bare ? the next number.
+std::string RewriteParametersForPostgres(std::string_view sql);
 
 // One prepared statement. Bind*() take 1-based parameter indexes as in the C
 // API. Reset() makes it reusable; it is also reset on destruction.
 class Statement {
  public:
-  Statement() = default;
+  Statement();
   Statement(Statement&& other) noexcept;
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
   ~Statement();
 
-  bool valid() const { return stmt_ != nullptr; }
+  bool valid() const { return stmt_ != nullptr || pg_ != nullptr; }
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view value);  // copied (SQLITE_TRANSIENT)
@@ -66,9 +79,14 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(Database* db, sqlite3_stmt* stmt);
+  Statement(Database* db, std::unique_ptr<PgStatementState> pg);
+  // The PostgreSQL engine's halves of the methods above (sql_postgres.cc).
+  void PgBind(int index, std::optional<std::string> value);
+  Result<bool> PgStep();
   Database* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  std::unique_ptr<PgStatementState> pg_;
   // The first bind error, reported by the next Step()/Run().
   int bind_error_ = 0;
 };
@@ -96,9 +114,11 @@ struct DatabaseOptions {
 
 class Database {
  public:
+  // A postgresql:// URI opens PostgreSQL (`options` do not apply to it).
   static Result<Database> Open(const std::string& path, const DatabaseOptions& options);
+  bool postgres() const { return pg_ != nullptr; }
 
-  Database() = default;
+  Database();
   Database(Database&& other) noexcept;
   Database& operator=(Database&& other) noexcept;
   Database(const Database&) = delete;
@@ -108,8 +128,8 @@ class Database {
   // Closes the connection and reports what SQLite said.
   Status Close();
 
-  const std::string& path() const { return path_; }
-  bool valid() const { return db_ != nullptr; }
+  const std::string& path() const { return path_; }  // a URI without its password
+  bool valid() const { return db_ != nullptr || pg_ != nullptr; }
 
   Result<Statement> Prepare(std::string_view sql);
   // Runs one or more statements without results (DDL, pragmas).
@@ -128,8 +148,12 @@ class Database {
   Status ErrorFrom(int rc, std::string_view operation) const;
 
  private:
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  friend class Statement;
+  Database(sqlite3* db, std::string path);
+  static Result<Database> OpenPostgres(const std::string& uri);
   sqlite3* db_ = nullptr;
+  std::unique_ptr<PgConnection> pg_;
+  int64_t pg_changes_ = 0;  // rows the last PostgreSQL statement touched
   std::string path_;
 };
 
