@@ -57,6 +57,11 @@ CLI::App* AddStateCommand(CLI::App& app, StateTransferOptions& options) {
 
 int RunStateCommand(const StateTransferOptions& options, CommandContext& ctx) {
   const std::string& sqlite = ctx.settings().state_db;
+  if (store::IsPostgresUri(sqlite)) {
+    return FailCommand(Status::Error(ErrorKind::kInvalidArgument,
+                                     "state export/import: --db names the SQLite side (a file); the "
+                                     "PostgreSQL side is --to / --from"));
+  }
   if (options.export_cmd->parsed()) {
     if (!store::IsPostgresUri(options.to)) return FailCommand(NeedsUri("--to", options.to));
     auto counts = store::ExportToPostgres(sqlite, options.to);

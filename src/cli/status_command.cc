@@ -9,6 +9,7 @@
 #include "cli/format.h"
 #include "cli/state_commands.h"
 #include "core/time_format.h"
+#include "store/postgres.h"
 
 namespace s3m::cli {
 
@@ -264,12 +265,14 @@ int RunStatusCommand(const StatusOptions& options, CommandContext& ctx) {
   const store::CostEstimate cost =
       store::EstimateCost(*summary, settings.prices, settings.glacier_restore_tier);
   if (options.json) {
-    const auto json = RenderStatusJson(settings.state_db, *summary, cost, settings.prices,
+    const auto json = RenderStatusJson(store::RedactPostgresUri(settings.state_db), *summary, cost, settings.prices,
                                        options.by_bucket, FormatIso8601(summary_options.now, Iso8601Precision::kSeconds));
     // Keys may hold bytes that are not UTF-8: replace them rather than fail.
     std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    std::fputs(RenderStatusText(settings.state_db, *summary, cost, options.by_bucket).c_str(), stdout);
+    std::fputs(RenderStatusText(store::RedactPostgresUri(settings.state_db), *summary, cost, options.by_bucket)
+                   .c_str(),
+               stdout);
   }
   return kExitOk;
 }

@@ -10,6 +10,7 @@
 #include "core/time_format.h"
 #include "engine/file_system.h"
 #include "store/cost.h"
+#include "store/postgres.h"
 
 namespace s3m::cli {
 
@@ -94,8 +95,9 @@ Result<watch::WatchData> GatherWatchData(store::StateStore& state, const Setting
   S3M_ASSIGN_OR_RETURN(store::Summary summary, state.Summarize(options));
   const store::CostEstimate cost = store::EstimateCost(summary, settings.prices, settings.glacier_restore_tier);
   data.generated_at = FormatIso8601(now, Iso8601Precision::kSeconds);
-  data.status = RenderStatusJson(settings.state_db, summary, cost, settings.prices, true, data.generated_at);
-  data.database = settings.state_db;
+  // A PostgreSQL URI is shown without its password.
+  data.database = store::RedactPostgresUri(settings.state_db);
+  data.status = RenderStatusJson(data.database, summary, cost, settings.prices, true, data.generated_at);
   data.destination = settings.local_base_path;
   if (auto space = engine::PosixFileSystem::Default().GetDiskSpace(settings.local_base_path); space.ok()) {
     data.free_bytes = space->available_bytes;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/time_format.h"
+#include "store/postgres.h"
 #include "store/reconcile.h"
 #include "store/schema.h"
 
@@ -94,9 +95,43 @@ StateStore::StateStore(std::unique_ptr<Database> db, std::optional<WriterLock> l
 
 StateStore::~StateStore() = default;
 
+Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& uri,
+                                                             const StoreOptions& options, Clock* clock) {
+  ErrorContext ctx;
+  ctx.operation = "open database";
+  ctx.path = RedactPostgresUri(uri);
+  if (options.mode == OpenMode::kWrite) {
+    // Workers writing one PostgreSQL state come with their claims and leases
+    // (docs/design/scale-out.md); until then it is read, not written.
+    return Status::Error(ErrorKind::kUnsupported,
+                         "a PostgreSQL state database can be read (status, report, serve, verify) "
+                         "but not yet written by this command; work on the SQLite database and "
+                         "`s3migrate state export` it",
+                         ctx);
+  }
+  S3M_ASSIGN_OR_RETURN(Database opened, Database::Open(uri, {}));
+  auto db = std::make_unique<Database>(std::move(opened));
+  auto version = db->QueryStrings("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'");
+  if (!version.ok() || version->size() != 1) {
+    return Status::Error(ErrorKind::kInvalidArgument,
+                         "this PostgreSQL database holds no s3migrate state (no s3migrate_meta); "
+                         "`s3migrate state export --to URI` puts one there",
+                         ctx);
+  }
+  if ((*version)[0] != std::to_string(kSchemaVersion)) {
+    return Status::Error(ErrorKind::kFatal,
+                         fmt::format("the state in PostgreSQL has schema version {}; this s3migrate "
+                                     "reads version {}",
+                                     (*version)[0], kSchemaVersion),
+                         ctx);
+  }
+  return std::unique_ptr<StateStore>(new StateStore(std::move(db), std::nullopt, clock));
+}
+
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
                                                      const StoreOptions& options) {
   Clock* clock = options.clock != nullptr ? options.clock : &Clock::Real();
+  if (IsPostgresUri(path)) return OpenPostgres(path, options, clock);
   DatabaseOptions db_options;
   db_options.synchronous = options.synchronous;
   db_options.busy_timeout_ms = options.busy_timeout_ms;
@@ -655,7 +690,7 @@ Result<std::vector<FileRecord>> StateStore::VerifiedCopies(const std::optional<s
                                                          int64_t after_id, int limit) {
   S3M_ASSIGN_OR_RETURN(
       Statement s,
-      db_->Prepare(fmt::format("SELECT {} FROM files WHERE id > ?1 AND (?2 IS NULL OR bucket = ?2) "
+      db_->Prepare(fmt::format("SELECT {} FROM files WHERE id > ?1 AND (CAST(?2 AS TEXT) IS NULL OR bucket = ?2) "
                                "AND state IN ('verified', 'deleted') AND local_path IS NOT NULL "
                                "ORDER BY id LIMIT ?3",
                                kFileColumns)));
@@ -831,11 +866,16 @@ Result<Summary> StateStore::Summarize(const SummaryOptions& options) {
        std::vector<std::pair<std::string, int>>{{"GLACIER", 90}, {"DEEP_ARCHIVE", 180}}) {
     S3M_ASSIGN_OR_RETURN(
         Statement s,
-        db_->Prepare("SELECT COALESCE(SUM(files), 0), COALESCE(SUM(bytes), 0), "
-                     "COALESCE(SUM(bytes * (?3 - age)), 0) FROM ("
-                     "  SELECT files, bytes, julianday(?1) - julianday(archived_day) AS age "
-                     "  FROM file_totals WHERE state != 'deleted' AND archived = 1 "
-                     "  AND storage_class = ?2 AND files > 0) WHERE age < ?3"));
+        db_->Prepare(fmt::format(
+            "SELECT COALESCE(SUM(files), 0), COALESCE(SUM(bytes), 0), "
+            "COALESCE(SUM(bytes * (?3 - age)), 0) FROM ("
+            "  SELECT files, bytes, {} AS age "
+            "  FROM file_totals WHERE state != 'deleted' AND archived = 1 "
+            "  AND storage_class = ?2 AND files > 0) AS aged WHERE age < ?3",
+            // Days between now and the archived day, with their fraction.
+            db_->postgres() ? "EXTRACT(EPOCH FROM CAST(?1 AS TIMESTAMPTZ) - CAST(archived_day AS "
+                              "TIMESTAMPTZ)) / 86400.0"
+                            : "julianday(?1) - julianday(archived_day)")));
     s.Bind(1, now_text).Bind(2, storage_class).Bind(3, static_cast<int64_t>(minimum_days));
     S3M_ASSIGN_OR_RETURN(bool row, s.Step());
     EarlyDeletionTally e;

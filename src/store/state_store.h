@@ -320,6 +320,9 @@ class StateStore {
 
  private:
   StateStore(std::unique_ptr<Database> db, std::optional<WriterLock> lock, Clock* clock);
+  // A PostgreSQL state (postgresql:// URI): read-only for now.
+  static Result<std::unique_ptr<StateStore>> OpenPostgres(const std::string& uri, const StoreOptions& options,
+                                                          Clock* clock);
   Status PrepareWriteStatements();
   std::string Now() const;
   // Rows this store inserts are counted into file_totals per page (the

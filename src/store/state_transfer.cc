@@ -16,9 +16,11 @@ namespace s3m::store {
 
 namespace {
 
-// The tables that make a migration's state, parents first. file_totals is
-// derived (recounted on import); the writer lock is per machine.
-constexpr const char* kTables[] = {"buckets", "files", "download_chunks", "progress_samples"};
+// The tables that make a migration's state, parents first; file_totals is
+// derived: exported (status reads it) and recounted on import. The writer
+// lock is per machine.
+constexpr const char* kTables[] = {"buckets", "files", "download_chunks", "progress_samples", "file_totals"};
+constexpr const char* kDerivedTable = "file_totals";
 constexpr size_t kCopyChunk = 8u << 20;
 
 struct Column {
@@ -121,7 +123,7 @@ Result<TransferCounts> ExportToPostgres(const std::string& sqlite_path, const st
   S3M_ASSIGN_OR_RETURN(PgResult existing,
                        pg.Query("SELECT string_agg(table_name, ', ') FROM information_schema.tables WHERE "
                                 "table_schema = current_schema() AND table_name IN ('files', 'buckets', "
-                                "'download_chunks', 'progress_samples', 's3migrate_meta')"));
+                                "'download_chunks', 'progress_samples', 'file_totals', 's3migrate_meta')"));
   if (!existing.IsNull(0, 0)) {
     return Refused(fmt::format("state export: {} already holds s3migrate tables ({}); export into an "
                                "empty database (nothing was changed)",
@@ -196,6 +198,7 @@ Result<TransferCounts> Import(const std::string& pg_uri, const std::string& sqli
   S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db));
   TransferCounts counts;
   for (const char* table : kTables) {
+    if (std::string_view(table) == kDerivedTable) continue;
     S3M_ASSIGN_OR_RETURN(std::vector<Column> columns, Columns(db, table));
     std::string names, placeholders;
     for (size_t i = 0; i < columns.size(); ++i) {

@@ -137,7 +137,8 @@ Result<ReportFigures> StateStore::ReportAggregates() {
                           {restores.ColumnInt(2), restores.ColumnInt(3)}});
   }
   S3M_ASSIGN_OR_RETURN(Statement left,
-                       db_->Prepare("SELECT state, archived, state = 'verified' AND verified_by = 'size-only', "
+                       db_->Prepare("SELECT state, archived, CASE WHEN state = 'verified' AND verified_by = 'size-only' "
+                                    "THEN 1 ELSE 0 END, "
                                     "COUNT(*), SUM(size) FROM files WHERE state != 'deleted' "
                                     "GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"));
   for (;;) {
