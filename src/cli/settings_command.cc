@@ -7,6 +7,7 @@
 
 #include "cli/app.h"
 #include "cli/settings_table.h"
+#include "store/postgres.h"
 
 namespace s3m::cli {
 
@@ -33,9 +34,12 @@ std::optional<std::pair<std::string, std::string>> Resolved(std::string_view key
 std::string EffectiveSettingsText(const Settings& settings, const GlobalFlags& flags,
                                   const s3::AwsSettings& aws) {
   std::string out;
+  // A PostgreSQL --db may carry a password: never shown.
+  Settings shown = settings;
+  shown.state_db = store::RedactPostgresUri(shown.state_db);
   for (const SettingSpec& spec : SettingSpecs()) {
     const std::string key(spec.key);
-    std::optional<std::string> value = SettingValueToml(spec, settings);
+    std::optional<std::string> value = SettingValueToml(spec, shown);
     std::string source = "default";
     if (auto it = flags.settings.find(key); it != flags.settings.end() && !it->second.empty()) {
       source = std::string(spec.flag);

@@ -14,17 +14,26 @@ bool IsPostgresUri(std::string_view db) {
 }
 
 std::string RedactPostgresUri(std::string_view uri) {
-  const size_t scheme = uri.find("://");
-  if (scheme == std::string_view::npos) return std::string(uri);
-  const size_t start = scheme + 3;
-  const size_t at = uri.find('@', start);
-  const size_t slash = uri.find('/', start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && at > slash)) {
-    return std::string(uri);  // no user info
+  std::string out(uri);
+  // user:password@ -> user@
+  const size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    const size_t start = scheme + 3;
+    const size_t at = out.find('@', start);
+    const size_t slash = out.find('/', start);
+    const size_t colon = out.find(':', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash) && colon < at) {
+      out.erase(colon, at - colon);
+    }
   }
-  const size_t colon = uri.find(':', start);
-  if (colon == std::string_view::npos || colon > at) return std::string(uri);
-  return std::string(uri.substr(0, colon)) + std::string(uri.substr(at));
+  // ?password=...&... -> ?...
+  for (size_t at; (at = out.find("password=")) != std::string::npos;) {
+    if (at == 0 || (out[at - 1] != '?' && out[at - 1] != '&')) break;
+    const size_t end = out.find('&', at);
+    out.erase(at, end == std::string::npos ? std::string::npos : end + 1 - at);
+  }
+  while (!out.empty() && (out.back() == '&' || out.back() == '?')) out.pop_back();
+  return out;
 }
 
 void PgResult::Free::operator()(pg_result* r) const { PQclear(r); }
