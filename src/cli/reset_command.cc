@@ -24,7 +24,7 @@ CLI::App* AddResetCommand(CLI::App& app, ResetOptions& options) {
 }
 
 int RunResetCommand(const ResetOptions& options, CommandContext& ctx) {
-  auto state = OpenStateForWriting(ctx, "reset");
+  auto state = OpenScannedStateForWriting(ctx, "reset");
   if (!state.ok()) return FailCommand(state.status());
   auto previous = (*state)->ResetObject(options.bucket, options.key);
   if (!previous.ok()) return FailCommand(previous.status());

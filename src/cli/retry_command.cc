@@ -24,7 +24,7 @@ CLI::App* AddRetryCommand(CLI::App& app, RetryOptions& options) {
 }
 
 int RunRetryCommand(const RetryOptions& options, CommandContext& ctx) {
-  auto state = OpenStateForWriting(ctx, "retry");
+  auto state = OpenScannedStateForWriting(ctx, "retry");
   if (!state.ok()) return FailCommand(state.status());
   auto outcome = (*state)->RetryErrors(options.bucket);
   if (!outcome.ok()) return FailCommand(outcome.status());

@@ -274,8 +274,9 @@ int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandCo
   auto filter = scan::ScanFilter::Create(settings.include, settings.exclude);
   if (!filter.ok()) return FailCommand(filter.status());
   // Listings are resumable and idempotent: commits need not wait for fsync.
-  auto state = OpenStateForWriting(ctx, mode == scan::ScanMode::kScan ? "scan" : "rescan",
-                                   store::Synchronous::kNormal);
+  auto state = mode == scan::ScanMode::kScan
+                   ? OpenStateForWriting(ctx, "scan", store::Synchronous::kNormal)
+                   : OpenScannedStateForWriting(ctx, "rescan", store::Synchronous::kNormal);
   if (!state.ok()) return FailCommand(state.status());
 
   scan::ScanOptions scan_options;
@@ -288,7 +289,8 @@ int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandCo
       if (filter->BucketSelected(b.name)) scan_options.buckets.push_back(b.name);
     }
     if (scan_options.buckets.empty()) {
-      std::printf("rescan: the state database records no buckets yet; run `s3migrate scan` first\n");
+      // Buckets are recorded (OpenScannedStateForWriting), none passes the filters.
+      std::printf("rescan: no recorded bucket matches --include/--exclude; nothing listed\n");
       return kExitOk;
     }
   }

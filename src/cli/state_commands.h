@@ -20,6 +20,14 @@ Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(
     const CommandContext& ctx, const std::string& command,
     store::Synchronous synchronous = store::Synchronous::kFull);
 
+// For the commands that work on what `scan` recorded (migrate, rescan,
+// reset, retry): as OpenStateForWriting, but a missing database (not
+// created) or one without buckets is kInvalidArgument (exit 2): "nothing
+// scanned yet; run `s3migrate scan` first".
+Result<std::unique_ptr<store::StateStore>> OpenScannedStateForWriting(
+    const CommandContext& ctx, const std::string& command,
+    store::Synchronous synchronous = store::Synchronous::kFull);
+
 // Opens it for reading only; works while a writer runs.
 Result<std::unique_ptr<store::StateStore>> OpenStateForReading(const CommandContext& ctx);
 
