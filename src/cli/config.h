@@ -38,6 +38,7 @@ struct Settings {
   std::string conditional_deletes = "auto";
   bool delete_size_only_verified = false;  // delete objects only their size could verify
   int restore_requests_per_second = 200;
+  int max_requests_per_second = 0;  // all S3 requests of the process; 0 = no limit
 
   // AWS-shaped settings; empty = let the AWS resolution chain decide.
   std::string endpoint_url;

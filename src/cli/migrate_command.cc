@@ -90,6 +90,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   opt.restore_poll_interval = std::chrono::seconds(settings.restore_poll_interval);
   opt.min_free_bytes = settings.min_free_space;
   opt.max_attempts = settings.max_attempts;
+  opt.max_requests_per_second = settings.max_requests_per_second;
   opt.progress_interval =
       std::chrono::milliseconds(static_cast<int64_t>(settings.progress_update_interval * 1000));
   opt.sample_interval =

@@ -142,6 +142,7 @@ std::string RenderProgressBlock(const engine::ProgressSnapshot& s, const Through
   out += Field("Data:", fmt::format("{} / {} ({})", FormatBytes(s.done.bytes), FormatBytes(s.total.bytes),
                                     FormatPercent(s.done.bytes, s.total.bytes)));
   out += Field("Throughput:", ThroughputText(rate));
+  if (s.request_limit > 0) out += Field("Request limit:", fmt::format("{} requests/s", s.request_limit));
   out += "\nStatus Breakdown:\n";
   for (FileState state : store::kAllFileStates) {
     const engine::FilesBytes& fb = InState(s, state);
@@ -178,6 +179,7 @@ std::string RenderProgressLine(const engine::ProgressSnapshot& s, const Throughp
   if (s.errors_this_run > 0) {
     out += fmt::format(", {} error{}", FormatCount(s.errors_this_run), s.errors_this_run == 1 ? "" : "s");
   }
+  if (s.request_limit > 0) out += fmt::format(", limit {} requests/s", s.request_limit);
   if (s.dry_run) out += ", dry run";
   if (s.keep_source) out += ", keep source";
   return out;

@@ -38,6 +38,9 @@ std::vector<SettingSpec> MakeSpecs() {
        "chosen for the machine", "32"},
       {"download_chunk_size", T::kBytes, &S::download_chunk_size, "Transfers",
        "Ranged-GET size for large objects; smaller objects take one GET.", {}, kMiB, 5 * kGiB},
+      {"max_requests_per_second", T::kInteger, &S::max_requests_per_second, "Transfers",
+       "S3 requests per second at most, of every kind (GET, HEAD, LIST, DELETE, restores), shared "
+       "by all transfers; 0 = no limit.", "--max-requests-per-second", 0, 100000, {}, "no limit", "100"},
       {"max_attempts", T::kInteger, &S::max_attempts, "Transfers",
        "Failed attempts of one object before it is left in error.", {}, 1, 1000},
       {"stall_timeout", T::kSeconds, &S::stall_timeout, "Transfers",

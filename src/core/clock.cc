@@ -1,5 +1,6 @@
 #include "core/clock.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace s3m {
@@ -37,6 +38,15 @@ void FakeClock::Advance(Duration d) {
 Clock::Duration FakeClock::TotalSlept() const {
   std::lock_guard lock(mu_);
   return slept_;
+}
+
+void SleepUnlessCancelled(Clock& clock, Clock::Duration wait, const std::atomic<bool>* cancelled) {
+  constexpr Clock::Duration kStep = std::chrono::milliseconds(100);
+  while (wait > Clock::Duration::zero() && !(cancelled != nullptr && cancelled->load())) {
+    const Clock::Duration step = std::min(wait, kStep);
+    clock.SleepFor(step);
+    wait -= step;
+  }
 }
 
 }  // namespace s3m

@@ -2,6 +2,7 @@
 // with a frozen clock and no real sleeping.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -24,6 +25,10 @@ class Clock {
   // The process-wide real clock.
   static Clock& Real();
 };
+
+// Sleeps `wait` on `clock` in steps of at most 100 ms, returning early once
+// `cancelled` (may be null) is true: a Ctrl+C is never kept waiting.
+void SleepUnlessCancelled(Clock& clock, Clock::Duration wait, const std::atomic<bool>* cancelled);
 
 class SystemClock final : public Clock {
  public:

@@ -14,14 +14,7 @@ Clock::Duration Pacer::Reserve() {
 }
 
 void Pacer::Acquire(const std::atomic<bool>* cancelled) {
-  Clock::Duration wait = Reserve();
-  // In short steps, so that a Ctrl+C is not kept waiting for a long slot.
-  constexpr Clock::Duration kStep = std::chrono::milliseconds(100);
-  while (wait > Clock::Duration::zero() && !(cancelled != nullptr && cancelled->load())) {
-    const Clock::Duration step = std::min(wait, kStep);
-    clock_.SleepFor(step);
-    wait -= step;
-  }
+  SleepUnlessCancelled(clock_, Reserve(), cancelled);
 }
 
 void Pacer::OnThrottled() {

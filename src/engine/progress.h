@@ -68,6 +68,7 @@ struct ProgressSnapshot {
   } queues{};
   bool dry_run = false;
   bool keep_source = false;
+  int request_limit = 0;  // --max-requests-per-second (0: none), for the display
 };
 
 // One object left behind, for the final summary.

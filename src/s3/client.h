@@ -11,11 +11,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 
 #include "core/clock.h"
 #include "core/pacer.h"
+#include "core/rate_limit.h"
 #include "core/retry.h"
 #include "s3/credentials.h"
 #include "s3/http.h"
@@ -38,6 +40,9 @@ struct S3ClientOptions {
   UniformRandom random;                                // null = DefaultUniformRandom()
   // Set to stop retry loops early (e.g. on SIGINT); may be null.
   const std::atomic<bool>* cancelled = nullptr;
+  // --max-requests-per-second: every request (retries too) of every thread
+  // takes a slot of one shared budget; 0 = no limit.
+  double max_requests_per_second = 0;
 };
 
 class S3Client final : public ObjectStore {
@@ -120,6 +125,7 @@ class S3Client final : public ObjectStore {
   Backoff backoff_;
   // Shared by every thread using this client: one endpoint, one pace.
   Pacer pacer_;
+  std::optional<RateLimit> rate_limit_;  // with max_requests_per_second
 
   std::mutex region_mu_;
   // Guarded by region_mu_:

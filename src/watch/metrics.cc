@@ -120,6 +120,10 @@ void RunMetrics(const LiveFigures& live, Writer& w) {
              "When the run next checks the restores under way (Unix time).");
     w.Sample(Epoch(*s.next_restore_check));
   }
+  if (s.request_limit > 0) {
+    w.Family("s3migrate_request_limit_per_second", "gauge", "The --max-requests-per-second budget.");
+    w.Sample(s.request_limit);
+  }
   w.Family("s3migrate_downloads_paused", "gauge", "1 while new downloads wait for free space.");
   w.Sample(s.paused_reason.empty() ? 0 : 1);
 }

@@ -135,6 +135,7 @@ ProgressSnapshot Coordinator::Progress(int64_t bytes_received, int active_transf
   snap.queues.deletes_pending = static_cast<int64_t>(deletes_.in_flight_or_pending());
   snap.dry_run = ctx_.opt.dry_run;
   snap.keep_source = ctx_.opt.keep_source;
+  snap.request_limit = ctx_.opt.max_requests_per_second;
   return snap;
 }
 

@@ -40,6 +40,9 @@ struct MigrateOptions {
   std::chrono::milliseconds retry_base_delay{2000};
   std::chrono::milliseconds retry_max_delay{300000};
 
+  // --max-requests-per-second, enforced by the S3 client; here to be shown.
+  int max_requests_per_second = 0;
+
   std::chrono::milliseconds progress_interval{2000};
   std::function<void(const ProgressSnapshot&)> on_progress;
   // A progress sample is stored in the state database this often (the live
