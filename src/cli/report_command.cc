@@ -68,12 +68,7 @@ int RunReportCommand(const ReportOptions& options, CommandContext& ctx) {
   auto figures = (*state)->ReportAggregates();
   if (!figures.ok()) return FailCommand(figures.status());
   data.figures = std::move(*figures);
-  store::SummaryOptions summary_options;
-  summary_options.chunk_size = settings.download_chunk_size;
-  summary_options.now = Clock::Real().Now();
-  auto summary = (*state)->Summarize(summary_options);
-  if (!summary.ok()) return FailCommand(summary.status());
-  data.spent = store::EstimateSpent(*summary, data.figures.restores, settings.prices);
+  data.spent = store::EstimateSpent(data.watch.summary, data.figures.restores, settings.prices);
   if (!options.json.empty()) {
     const std::string text =
         watch::ReportJson(data).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";

@@ -252,25 +252,34 @@ CLI::App* AddStatusCommand(CLI::App& app, StatusOptions& options) {
   return cmd;
 }
 
+Result<StatusFigures> ComputeStatus(store::StateStore& state, const Settings& settings,
+                                    Clock::WallTime now, bool by_bucket) {
+  store::SummaryOptions options;
+  options.by_bucket = by_bucket;
+  options.chunk_size = settings.download_chunk_size;
+  options.now = now;
+  StatusFigures figures;
+  S3M_ASSIGN_OR_RETURN(figures.summary, state.Summarize(options));
+  figures.cost = store::EstimateCost(figures.summary, settings.prices, settings.glacier_restore_tier);
+  return figures;
+}
+
 int RunStatusCommand(const StatusOptions& options, CommandContext& ctx) {
   auto state = OpenStateForReading(ctx);
   if (!state.ok()) return FailCommand(state.status());
   const Settings& settings = ctx.settings();
-  store::SummaryOptions summary_options;
-  summary_options.by_bucket = options.by_bucket;
-  summary_options.chunk_size = settings.download_chunk_size;
-  summary_options.now = Clock::Real().Now();
-  auto summary = (*state)->Summarize(summary_options);
-  if (!summary.ok()) return FailCommand(summary.status());
-  const store::CostEstimate cost =
-      store::EstimateCost(*summary, settings.prices, settings.glacier_restore_tier);
+  const Clock::WallTime now = Clock::Real().Now();
+  auto figures = ComputeStatus(**state, settings, now, options.by_bucket);
+  if (!figures.ok()) return FailCommand(figures.status());
+  const store::Summary& summary = figures->summary;
+  const store::CostEstimate& cost = figures->cost;
   if (options.json) {
-    const auto json = RenderStatusJson(store::RedactPostgresUri(settings.state_db), *summary, cost, settings.prices,
-                                       options.by_bucket, FormatIso8601(summary_options.now, Iso8601Precision::kSeconds));
+    const auto json = RenderStatusJson(store::RedactPostgresUri(settings.state_db), summary, cost, settings.prices,
+                                       options.by_bucket, FormatIso8601(now, Iso8601Precision::kSeconds));
     // Keys may hold bytes that are not UTF-8: replace them rather than fail.
     std::printf("%s\n", json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
-    std::fputs(RenderStatusText(store::RedactPostgresUri(settings.state_db), *summary, cost, options.by_bucket)
+    std::fputs(RenderStatusText(store::RedactPostgresUri(settings.state_db), summary, cost, options.by_bucket)
                    .c_str(),
                stdout);
   }

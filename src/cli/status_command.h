@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/context.h"
+#include "core/clock.h"
 #include "store/cost.h"
 #include "store/state_store.h"
 
@@ -23,6 +24,14 @@ struct StatusOptions {
 
 CLI::App* AddStatusCommand(CLI::App& app, StatusOptions& options);
 int RunStatusCommand(const StatusOptions& options, CommandContext& ctx);
+
+// The figures `status` shows at `now`: the aggregates and the cost estimate.
+struct StatusFigures {
+  store::Summary summary;
+  store::CostEstimate cost;
+};
+Result<StatusFigures> ComputeStatus(store::StateStore& state, const Settings& settings,
+                                    Clock::WallTime now, bool by_bucket);
 
 // The report, from figures already computed (pure, for tests).
 std::string RenderStatusText(const std::string& database, const store::Summary& summary,

@@ -88,12 +88,10 @@ std::optional<watch::LiveFigures> LiveProgress::Get() const {
 Result<watch::WatchData> GatherWatchData(store::StateStore& state, const Settings& settings,
                                          Clock::WallTime now) {
   watch::WatchData data;
-  store::SummaryOptions options;
-  options.by_bucket = true;
-  options.chunk_size = settings.download_chunk_size;
-  options.now = now;
-  S3M_ASSIGN_OR_RETURN(store::Summary summary, state.Summarize(options));
-  const store::CostEstimate cost = store::EstimateCost(summary, settings.prices, settings.glacier_restore_tier);
+  S3M_ASSIGN_OR_RETURN(StatusFigures figures, ComputeStatus(state, settings, now, /*by_bucket=*/true));
+  data.summary = std::move(figures.summary);
+  const store::Summary& summary = data.summary;
+  const store::CostEstimate& cost = figures.cost;
   data.generated_at = FormatIso8601(now, Iso8601Precision::kSeconds);
   // A PostgreSQL URI is shown without its password.
   data.database = store::RedactPostgresUri(settings.state_db);

@@ -146,6 +146,7 @@ Result<InventoryRow> InventorySchema::Row(const std::vector<std::string>& f) con
     return index < 0 ? kEmpty : f[static_cast<size_t>(index)];
   };
   InventoryRow row;
+  row.bucket = at(bucket_);
   row.is_latest = is_latest_ < 0 || at(is_latest_) == "true";
   row.delete_marker = at(delete_marker_) == "true";
   store::ListedObject& o = row.object;

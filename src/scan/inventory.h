@@ -57,6 +57,7 @@ Result<std::pair<std::string, std::string>> ParseS3Url(std::string_view url);
 Result<std::vector<std::string>> SplitCsvLine(std::string_view line);
 
 struct InventoryRow {
+  std::string bucket;  // the Bucket column
   store::ListedObject object;
   bool is_latest = true;       // IsLatest (true when the column is absent)
   bool delete_marker = false;  // IsDeleteMarker

@@ -140,6 +140,30 @@ Status ReadLines(const std::string& path, const std::function<Status(std::string
   return Status::Ok();
 }
 
+// The report's manifest, checked against manifest.checksum when there is
+// one (an absent checksum file is no error; any other failure is).
+Result<InventoryManifest> ReadManifest(s3::ObjectStore& objects, const std::string& bucket,
+                                       const std::string& key) {
+  S3M_ASSIGN_OR_RETURN(std::string text, GetText(objects, bucket, key));
+  if (key.ends_with("manifest.json")) {
+    const std::string checksum_key = key.substr(0, key.size() - 4) + "checksum";
+    auto checksum = GetText(objects, bucket, checksum_key);
+    if (checksum.ok()) {
+      const std::string want = AsciiLower(TrimAsciiSpace(*checksum));
+      const std::string got = HexEncode(Md5(text));
+      if (want != got) {
+        return InventoryError(fmt::format("manifest.json has MD5 {} but manifest.checksum says {}: the "
+                                          "manifest is damaged or was replaced",
+                                          got, want),
+                              bucket, key);
+      }
+    } else if (checksum.status().kind() != ErrorKind::kNotFound) {
+      return checksum.status();
+    }
+  }
+  return ParseInventoryManifest(text);
+}
+
 }  // namespace
 
 Result<BucketScanResult> ScanFromInventory(s3::ObjectStore& objects, store::StateStore& state,
@@ -158,25 +182,7 @@ Result<BucketScanResult> ScanFromInventory(s3::ObjectStore& objects, store::Stat
   auto url = ParseS3Url(options.manifest_url);
   if (!url.ok()) return fail(url.status());
   const auto& [inventory_bucket, manifest_key] = *url;
-  auto text = GetText(objects, inventory_bucket, manifest_key);
-  if (!text.ok()) return fail(text.status());
-  if (manifest_key.ends_with("manifest.json")) {
-    const std::string checksum_key = manifest_key.substr(0, manifest_key.size() - 4) + "checksum";
-    auto checksum = GetText(objects, inventory_bucket, checksum_key);
-    if (checksum.ok()) {
-      const std::string want = AsciiLower(TrimAsciiSpace(*checksum));
-      const std::string got = HexEncode(Md5(*text));
-      if (want != got) {
-        return fail(InventoryError(fmt::format("manifest.json has MD5 {} but manifest.checksum says "
-                                               "{}: the manifest is damaged or was replaced",
-                                               got, want),
-                                   inventory_bucket, manifest_key));
-      }
-    } else if (checksum.status().kind() != ErrorKind::kNotFound) {
-      return fail(checksum.status());
-    }
-  }
-  auto manifest = ParseInventoryManifest(*text);
+  auto manifest = ReadManifest(objects, inventory_bucket, manifest_key);
   if (!manifest.ok()) return fail(manifest.status());
   auto schema = InventorySchema::From(manifest->columns);
   if (!schema.ok()) return fail(schema.status());
@@ -192,8 +198,7 @@ Result<BucketScanResult> ScanFromInventory(s3::ObjectStore& objects, store::Stat
   start.listing_api = "S3Inventory";
   start.scan_filter = options.filter.Describe(manifest->source_bucket);
   start.restart = true;  // a report is read from its first file every time
-  S3M_ASSIGN_OR_RETURN(store::BucketRecord record, state.StartListing(start));
-  (void)record;
+  S3M_RETURN_IF_ERROR(state.StartListing(start).status());
 
   store::ListingPage page;
   page.bucket = bucket;
@@ -225,8 +230,8 @@ Result<BucketScanResult> ScanFromInventory(s3::ObjectStore& objects, store::Stat
       ++line_number;
       auto fields = SplitCsvLine(line);
       Result<InventoryRow> row = fields.ok() ? schema->Row(*fields) : Result<InventoryRow>(fields.status());
-      if (row.ok() && !fields->empty() && (*fields)[0] != bucket) {
-        row = InventoryError(fmt::format("a row of bucket '{}' in the report of '{}'", (*fields)[0], bucket),
+      if (row.ok() && row->bucket != bucket) {
+        row = InventoryError(fmt::format("a row of bucket '{}' in the report of '{}'", row->bucket, bucket),
                              inventory_bucket, file.key);
       }
       if (!row.ok()) {

@@ -74,9 +74,10 @@ Result<PgConnection> PgConnection::Connect(const std::string& uri) {
   if (!c.conn_) return Status::Error(ErrorKind::kFatal, "out of memory connecting to PostgreSQL");
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     const std::string message = PQerrorMessage(c.conn_.get());
-    const bool refused_credentials = message.find("password authentication failed") != std::string::npos ||
-                                     message.find("no password supplied") != std::string::npos ||
-                                     message.find("no pg_hba.conf entry") != std::string::npos;
+    // libpq says whether the server wanted a password (none given) or was
+    // given one (and the connection still failed): the credentials' fault.
+    const bool refused_credentials =
+        PQconnectionNeedsPassword(c.conn_.get()) != 0 || PQconnectionUsedPassword(c.conn_.get()) != 0;
     ErrorContext ctx;
     ctx.operation = "connect to PostgreSQL";
     ctx.path = c.where_;

@@ -146,6 +146,11 @@ AFTER UPDATE OF bucket, state, storage_class, archived, last_modified, size ON f
     ON CONFLICT DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
 END;
 
+-- Copies with a readable restore (restore_expiry set): the live page asks
+-- for those still waiting for a download once a second, and must not walk
+-- every archived row to find them.
+CREATE INDEX files_restored ON files (state) WHERE restore_expiry IS NOT NULL;
+
 -- One row per progress sample of a migrate run (every
 -- progress_sample_interval): the live page's and the report's charts, kept
 -- across restarts. bytes_received counts from the start of its run
@@ -292,12 +297,17 @@ Status UpgradeFrom4(Database& db) {
   return db.Exec("ALTER TABLE files ADD COLUMN verified_checksum TEXT");
 }
 
-// Version 5 -> 6: progress samples, for the live page's charts.
+// Version 5 -> 6: the restored-copies index and progress samples, for the
+// live page.
 Status UpgradeFrom5(Database& db) {
+  // From the index to the end of the table: the statements schema 6 added.
   const std::string_view sql = kCreateSchemaSql;
-  const size_t start = sql.find("CREATE TABLE progress_samples");
-  const size_t end = sql.find(");", start);
-  return db.Exec(sql.substr(start, end + 2 - start));
+  const size_t start = sql.find("CREATE INDEX files_restored");
+  const size_t end = sql.find(");", sql.find("CREATE TABLE progress_samples"));
+  std::string added(sql.substr(start, end + 2 - start));
+  // The index may exist already (a file that went back and forth).
+  added.replace(0, std::string_view("CREATE INDEX").size(), "CREATE INDEX IF NOT EXISTS");
+  return db.Exec(added);
 }
 
 // Fills local_path_folded for rows that have a local_path but no folded form

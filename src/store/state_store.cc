@@ -47,6 +47,17 @@ FileRecord ReadFileRecord(const Statement& s) {
   return r;
 }
 
+// Every row `s` yields, read as FileRecords (s selects kFileColumns).
+Result<std::vector<FileRecord>> ReadFileRecords(Statement& s) {
+  std::vector<FileRecord> rows;
+  for (;;) {
+    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    rows.push_back(ReadFileRecord(s));
+  }
+  return rows;
+}
+
 constexpr const char* kBucketColumns =
     "name, region, versioning, listing_api, scan_state, scan_generation, continuation_token, "
     "version_id_marker, last_key, scan_filter, scan_started_at, scan_completed_at, "
@@ -695,18 +706,8 @@ Result<std::vector<FileRecord>> StateStore::VerifiedCopies(const std::optional<s
                                "ORDER BY id LIMIT ?3",
                                kFileColumns)));
   s.Bind(1, after_id).Bind(3, static_cast<int64_t>(limit));
-  if (bucket) {
-    s.Bind(2, *bucket);
-  } else {
-    s.BindNull(2);
-  }
-  std::vector<FileRecord> copies;
-  for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    copies.push_back(ReadFileRecord(s));
-  }
-  return copies;
+  s.Bind(2, bucket);
+  return ReadFileRecords(s);
 }
 
 Result<std::pair<std::vector<FileRecord>, int64_t>> StateStore::RecentErrors(int limit) {
@@ -715,12 +716,7 @@ Result<std::pair<std::vector<FileRecord>, int64_t>> StateStore::RecentErrors(int
                                             "ORDER BY updated_at DESC, id DESC LIMIT ?1",
                                             kFileColumns)));
   s.Bind(1, static_cast<int64_t>(limit));
-  std::vector<FileRecord> rows;
-  for (;;) {
-    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    rows.push_back(ReadFileRecord(s));
-  }
+  S3M_ASSIGN_OR_RETURN(std::vector<FileRecord> rows, ReadFileRecords(s));
   S3M_ASSIGN_OR_RETURN(int64_t total,
                        db_->QueryInt("SELECT COALESCE(SUM(files), 0) FROM file_totals "
                                      "WHERE state = 'error'"));

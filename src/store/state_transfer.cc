@@ -85,7 +85,10 @@ CREATE INDEX files_by_state ON files (state, archived, id);
 CREATE INDEX files_gone ON files (bucket, state) WHERE gone_at IS NOT NULL;
 CREATE INDEX files_with_previous_copy ON files (bucket) WHERE previous_local_path IS NOT NULL;
 CREATE INDEX files_by_local_path ON files (local_path_folded) WHERE local_path_folded IS NOT NULL;
+CREATE INDEX files_restored ON files (state) WHERE restore_expiry IS NOT NULL;
 )sql";
+
+constexpr const char* kMetaTable = "s3migrate_meta";
 
 Status Refused(std::string message) { return Status::Error(ErrorKind::kInvalidArgument, std::move(message)); }
 
@@ -97,16 +100,6 @@ Result<std::unique_ptr<StateStore>> OpenSqlite(const std::string& path, OpenMode
 }
 
 }  // namespace
-
-Result<std::string> PostgresSchemaFor(const std::string& sqlite_path) {
-  S3M_ASSIGN_OR_RETURN(auto state, OpenSqlite(sqlite_path, OpenMode::kRead));
-  std::string sql;
-  for (const char* table : kTables) {
-    S3M_ASSIGN_OR_RETURN(std::vector<Column> columns, Columns(state->database(), table));
-    sql += CreateTableSql(table, columns);
-  }
-  return sql + kPostgresIndexes;
-}
 
 Result<TransferCounts> ExportToPostgres(const std::string& sqlite_path, const std::string& pg_uri) {
   struct stat st;
@@ -120,10 +113,12 @@ Result<TransferCounts> ExportToPostgres(const std::string& sqlite_path, const st
   const bool any_bytes = encoding.Text(0, 0) == "SQL_ASCII";
   if (any_bytes) S3M_RETURN_IF_ERROR(pg.Exec("SET client_encoding TO 'SQL_ASCII'"));
   S3M_RETURN_IF_ERROR(pg.Exec("BEGIN"));
+  std::string ours = fmt::format("'{}'", kMetaTable);
+  for (const char* table : kTables) ours += fmt::format(", '{}'", table);
   S3M_ASSIGN_OR_RETURN(PgResult existing,
-                       pg.Query("SELECT string_agg(table_name, ', ') FROM information_schema.tables WHERE "
-                                "table_schema = current_schema() AND table_name IN ('files', 'buckets', "
-                                "'download_chunks', 'progress_samples', 'file_totals', 's3migrate_meta')"));
+                       pg.Query(fmt::format("SELECT string_agg(table_name, ', ') FROM information_schema.tables "
+                                            "WHERE table_schema = current_schema() AND table_name IN ({})",
+                                            ours)));
   if (!existing.IsNull(0, 0)) {
     return Refused(fmt::format("state export: {} already holds s3migrate tables ({}); export into an "
                                "empty database (nothing was changed)",
@@ -167,7 +162,8 @@ Result<TransferCounts> ExportToPostgres(const std::string& sqlite_path, const st
   }
   S3M_RETURN_IF_ERROR(pg.Exec(kPostgresIndexes));
   S3M_ASSIGN_OR_RETURN(int64_t version, db.QueryInt("PRAGMA user_version"));
-  S3M_RETURN_IF_ERROR(pg.Exec("CREATE TABLE s3migrate_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"));
+  S3M_RETURN_IF_ERROR(
+      pg.Exec(fmt::format("CREATE TABLE {} (name TEXT PRIMARY KEY, value TEXT NOT NULL)", kMetaTable)));
   S3M_RETURN_IF_ERROR(pg.Query("INSERT INTO s3migrate_meta VALUES ('schema_version', $1), ('exported_from', $2), "
                                "('exported_at', $3)",
                                {std::to_string(version), sqlite_path,

@@ -26,8 +26,4 @@ using TransferCounts = std::map<std::string, int64_t>;
 Result<TransferCounts> ExportToPostgres(const std::string& sqlite_path, const std::string& pg_uri);
 Result<TransferCounts> ImportFromPostgres(const std::string& pg_uri, const std::string& sqlite_path);
 
-// The PostgreSQL CREATE TABLE statements made from an SQLite state
-// database's tables (for tests and the docs).
-Result<std::string> PostgresSchemaFor(const std::string& sqlite_path);
-
 }  // namespace s3m::store

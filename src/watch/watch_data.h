@@ -28,6 +28,7 @@ struct WatchData {
   // `s3migrate status --json --by-bucket` at generated_at: the page's
   // numbers are these, so they equal what `status --json` says.
   nlohmann::json status;
+  store::Summary summary;    // the aggregates `status` was rendered from
   std::string generated_at;  // ISO 8601 UTC
   std::string database;
   std::string destination;
