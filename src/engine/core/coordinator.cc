@@ -16,7 +16,7 @@ Coordinator::Coordinator(store::StateStore& state, store::MigrationStore& db, Fi
       ctx_(db, clock, options),
       setbacks_(ctx_),
       disk_(fs, options.dest_root, options.min_free_bytes, clock),
-      deletes_(ctx_, setbacks_, policy),
+      deletes_(ctx_, setbacks_, policy, fs),
       downloads_(ctx_, setbacks_, disk_, deletes_, layout_, fs),
       restores_(ctx_, setbacks_) {}
 

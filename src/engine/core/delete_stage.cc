@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/logging.h"
+
 namespace s3m::engine {
 
 using store::FileChange;
@@ -27,10 +29,33 @@ Status DeleteStage::TakeVerified() {
     if (page.size() < static_cast<size_t>(kPageRows)) walked_ = true;
     for (WorkItem& item : page) {
       cursor_ = item.id;
-      if (!ctx_.queues.Taken(item.id)) Queue(item, item.verified_by.value_or("") == "size-only");
+      if (ctx_.queues.Taken(item.id)) continue;
+      S3M_ASSIGN_OR_RETURN(bool on_disk, CopyStillThere(item));
+      if (on_disk) Queue(item, item.verified_by.value_or("") == "size-only");
     }
   }
   return Status::Ok();
+}
+
+Result<bool> DeleteStage::CopyStillThere(const WorkItem& item) {
+  const std::string path = item.local_path.value_or("");
+  Result<FileInfo> info = path.empty() ? Result<FileInfo>(Status::Error(ErrorKind::kNotFound, "no local path"))
+                                       : fs_.LinkStat(path);
+  if (info.ok() && info->type == FileType::kRegular && info->size == static_cast<uint64_t>(item.size)) {
+    return true;
+  }
+  FileChange change = StateChange(item.id, FileState::kVerified, FileState::kError);
+  change.error_message = fmt::format(
+      "the verified copy at {} is {}: not deleted from S3; `s3migrate reset {} {}` downloads it again",
+      path.empty() ? "(none recorded)" : path,
+      !info.ok()                             ? "missing (" + info.status().message() + ")"
+      : info->type != FileType::kRegular     ? std::string("no longer a regular file")
+                                             : fmt::format("{} bytes, not {}", info->size, item.size),
+      item.bucket, item.key);
+  ctx_.figures.CountError(ErrorKind::kNotFound);
+  S3M_LOG_WARN("s3://{}/{}: {}", item.bucket, item.key, *change.error_message);
+  S3M_RETURN_IF_ERROR(ctx_.db.Apply(change).status());
+  return false;
 }
 
 void DeleteStage::Flush(std::vector<DeleteBatch>& out, bool nothing_more_coming) {

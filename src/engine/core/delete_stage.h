@@ -19,18 +19,23 @@
 #include "engine/core/run_context.h"
 #include "engine/core/setbacks.h"
 #include "engine/delete_scheduler.h"
+#include "engine/file_system.h"
 
 namespace s3m::engine {
 
 class DeleteStage {
  public:
-  DeleteStage(RunContext& ctx, Setbacks& setbacks, const DeletePolicy& policy)
-      : ctx_(ctx), setbacks_(setbacks), policy_(policy) {}
+  DeleteStage(RunContext& ctx, Setbacks& setbacks, const DeletePolicy& policy, FileSystem& fs)
+      : ctx_(ctx), setbacks_(setbacks), policy_(policy), fs_(fs) {}
 
   // `item` was just recorded `verified` (by `size_only` when no checksum or
   // MD5 ETag could be compared).
   void Queue(const store::WorkItem& item, bool size_only);
-  // Rows verified by earlier runs: one walk, as room allows.
+  // Rows verified by earlier runs: one walk, as room allows. Each is queued
+  // only while its copy is on disk as verified (a regular file of the
+  // recorded size at local_path): the state may come from another host
+  // (`state import`) or the copy may have been removed since; otherwise the
+  // row goes to `error` and S3 is left alone (PRODUCT.md §5.1).
   Status TakeVerified();
   // The batches to send now; `nothing_more_coming` flushes partial ones.
   void Flush(std::vector<DeleteBatch>& out, bool nothing_more_coming);
@@ -45,10 +50,13 @@ class DeleteStage {
 
  private:
   Status OnFailed(const DeleteRequest& req, const DeleteOutcome& out);
+  // True when `item`'s copy is on disk as verified; else records the error.
+  Result<bool> CopyStillThere(const store::WorkItem& item);
 
   RunContext& ctx_;
   Setbacks& setbacks_;
   const DeletePolicy& policy_;
+  FileSystem& fs_;
   DeleteScheduler scheduler_;
   int64_t cursor_ = 0;
   bool walked_ = false;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -344,6 +345,34 @@ TEST_F(CoordinatorTest, OnlyTheDeletePolicyDecidesWhatIsDeleted) {
     } else {
       EXPECT_TRUE(core_->Finished());
     }
+  }
+}
+
+// PRODUCT.md §5.1: a row verified by an earlier run (or imported with
+// `state import` from another host) is deleted only while its copy is on
+// disk as verified; a missing or resized copy goes to `error`, S3 untouched.
+TEST_F(CoordinatorTest, ACopyVerifiedEarlierIsDeletedOnlyWhileItIsOnDisk) {
+  Scan({Object("kept"), Object("gone"), Object("shrunk")});
+  const std::string dest = opt_.dest_root + "/b";
+  std::filesystem::create_directories(dest);
+  std::ofstream(dest + "/kept") << std::string(100, 'k');
+  std::ofstream(dest + "/shrunk") << std::string(10, 's');
+  ASSERT_TRUE(state_->database()
+                  .Exec("UPDATE files SET state = 'verified', verified_by = 'md5-etag', local_path = '" + dest +
+                        "/' || key")
+                  .ok());
+  Start();
+  Commands c = Step();
+  std::vector<std::string> deleting;
+  for (const DeleteBatch& batch : c.deletes) {
+    for (const DeleteRequest& r : batch.requests) deleting.push_back(r.key);
+  }
+  EXPECT_EQ(deleting, std::vector<std::string>{"kept"});
+  for (const char* key : {"gone", "shrunk"}) {
+    const WorkItem row = Row(key);
+    EXPECT_EQ(row.state, FileState::kError) << key;
+    EXPECT_NE(row.error_message.value_or("").find("not deleted from S3"), std::string::npos)
+        << row.error_message.value_or("");
   }
 }
 
