@@ -31,9 +31,19 @@ command -v clang++-14 >/dev/null || { echo "fuzz: clang++-14 is missing (scripts
 build="$root/build-fuzz"
 generator=()
 command -v ninja >/dev/null 2>&1 && [[ ! -f "$build/CMakeCache.txt" ]] && generator=(-G Ninja)
-CXX=clang++-14 cmake -S "$root" -B "$build" "${generator[@]}" -DS3M_FUZZ=ON -DS3M_BUILD_TESTS=OFF \
-  -DS3M_BUILD_BENCH=OFF -DS3M_WERROR=ON >/dev/null
-cmake --build "$build" -j "${S3M_JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}" >/dev/null
+# The build's output is kept and shown only when it fails, so a compile error
+# is never swallowed (CI once ended with "the fuzz run did not complete" and
+# nothing else).
+buildlog="$(mktemp)"
+if ! { CXX=clang++-14 cmake -S "$root" -B "$build" "${generator[@]}" -DS3M_FUZZ=ON -DS3M_BUILD_TESTS=OFF \
+         -DS3M_BUILD_BENCH=OFF -DS3M_WERROR=ON &&
+       cmake --build "$build" -j "${S3M_JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"; } >"$buildlog" 2>&1; then
+  tail -n 60 "$buildlog" >&2
+  echo "fuzz: building the fuzz targets failed (above)" >&2
+  rm -f "$buildlog"
+  exit 1
+fi
+rm -f "$buildlog"
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT

@@ -181,8 +181,10 @@ Result<BucketScanResult> ScanFromInventory(s3::ObjectStore& objects, store::Stat
   };
   auto url = ParseS3Url(options.manifest_url);
   if (!url.ok()) return fail(url.status());
-  const auto& [inventory_bucket, manifest_key] = *url;
-  auto manifest = ReadManifest(objects, inventory_bucket, manifest_key);
+  // Named copies, not a structured binding: lambdas below capture the bucket
+  // (clang 14 cannot capture structured bindings).
+  const std::string& inventory_bucket = url->first;
+  auto manifest = ReadManifest(objects, inventory_bucket, url->second);
   if (!manifest.ok()) return fail(manifest.status());
   auto schema = InventorySchema::From(manifest->columns);
   if (!schema.ok()) return fail(schema.status());
