@@ -77,6 +77,13 @@ for log in "$logs"/*.log; do
   passed=$((passed + t - f))
   failures=$((failures + f))
 done
+# The failed tests of every run again, last: CI shows only the output's tail.
+for log in "$logs"/*.log; do
+  if grep -q 'The following tests FAILED' "$log"; then
+    echo "=== failed in the $(basename "$log" .log) run ==="
+    sed -n '/The following tests FAILED/,/^$/p' "$log" | grep -E '^[[:space:]]+[0-9]+ - '
+  fi
+done
 ((failures == 0)) || failed=1
 echo "${passed} passed, ${failures} failed"
 exit "$failed"

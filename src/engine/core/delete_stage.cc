@@ -1,5 +1,7 @@
 #include "engine/core/delete_stage.h"
 
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "core/logging.h"
@@ -37,12 +39,29 @@ Status DeleteStage::TakeVerified() {
   return Status::Ok();
 }
 
+namespace {
+// True when `stat_error` says the path names nothing: no such file, or a
+// component of it is no longer a directory.
+bool CopyIsAbsent(const Status& stat_error) {
+  const int err = stat_error.context().sys_errno;
+  return stat_error.kind() == ErrorKind::kNotFound || err == ENOENT || err == ENOTDIR;
+}
+}  // namespace
+
 Result<bool> DeleteStage::CopyStillThere(const WorkItem& item) {
   const std::string path = item.local_path.value_or("");
   Result<FileInfo> info = path.empty() ? Result<FileInfo>(Status::Error(ErrorKind::kNotFound, "no local path"))
                                        : fs_.LinkStat(path);
   if (info.ok() && info->type == FileType::kRegular && info->size == static_cast<uint64_t>(item.size)) {
     return true;
+  }
+  if (!info.ok() && !CopyIsAbsent(info.status())) {
+    // The disk could not say (EIO, EACCES, a destination gone away): the row
+    // stays verified and S3 untouched; a later run looks again.
+    ctx_.figures.CountError(info.status().kind());
+    S3M_LOG_WARN("s3://{}/{}: cannot check the verified copy at {} ({}); not deleted from S3 this run",
+                 item.bucket, item.key, path, info.status().message());
+    return false;
   }
   FileChange change = StateChange(item.id, FileState::kVerified, FileState::kError);
   change.error_message = fmt::format(

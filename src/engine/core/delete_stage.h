@@ -35,7 +35,8 @@ class DeleteStage {
   // only while its copy is on disk as verified (a regular file of the
   // recorded size at local_path): the state may come from another host
   // (`state import`) or the copy may have been removed since; otherwise the
-  // row goes to `error` and S3 is left alone (PRODUCT.md §5.1).
+  // row goes to `error` and S3 is left alone (PRODUCT.md §5.1). When the
+  // disk cannot answer (EIO, EACCES) the row stays verified, unqueued.
   Status TakeVerified();
   // The batches to send now; `nothing_more_coming` flushes partial ones.
   void Flush(std::vector<DeleteBatch>& out, bool nothing_more_coming);

@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "engine/core/coordinator.h"
 #include "engine_test_util.h"
+#include "support/fault_injection_file_system.h"
 
 namespace s3m::engine {
 namespace {
@@ -90,7 +91,7 @@ class CoordinatorTest : public ::testing::Test {
   void Start() {
     policy_ = std::make_unique<DeletePolicy>(
         DeletePolicyOptions{opt_.dry_run, opt_.keep_source, opt_.allow_size_only_delete});
-    core_ = std::make_unique<Coordinator>(*state_, *db_, PosixFileSystem::Default(), *policy_, opt_,
+    core_ = std::make_unique<Coordinator>(*state_, *db_, *fs_, *policy_, opt_,
                                           clock_);
     ASSERT_TRUE(core_->Start().ok());
   }
@@ -172,6 +173,7 @@ class CoordinatorTest : public ::testing::Test {
   std::unique_ptr<store::StateStore> state_;
   std::unique_ptr<store::MigrationStore> db_;
   MigrateOptions opt_;
+  FileSystem* fs_ = &PosixFileSystem::Default();  // what Start() hands the core
   std::unique_ptr<DeletePolicy> policy_;
   std::unique_ptr<Coordinator> core_;
 };
@@ -374,6 +376,32 @@ TEST_F(CoordinatorTest, ACopyVerifiedEarlierIsDeletedOnlyWhileItIsOnDisk) {
     EXPECT_NE(row.error_message.value_or("").find("not deleted from S3"), std::string::npos)
         << row.error_message.value_or("");
   }
+}
+
+// The disk check of a row verified earlier tells "the copy is not there"
+// (ENOENT, ENOTDIR: the row goes to error) from "the disk could not say"
+// (EIO and the like: a sick or unplugged destination). The latter leaves the
+// row verified and S3 alone, to be checked again by a later run: a passing
+// fault must not turn a good copy into an error for someone to reset.
+TEST_F(CoordinatorTest, ADiskThatCannotAnswerLeavesAVerifiedRowAsItIs) {
+  Scan({Object("sick"), Object("under-a-file")});
+  const std::string dest = opt_.dest_root + "/b";
+  std::filesystem::create_directories(dest);
+  std::ofstream(dest + "/sick") << std::string(100, 'k');
+  std::ofstream(dest + "/plain") << "a file where a folder was";
+  ASSERT_TRUE(state_->database()
+                  .Exec("UPDATE files SET state = 'verified', verified_by = 'md5-etag', local_path = '" + dest +
+                        "/' || CASE key WHEN 'sick' THEN 'sick' ELSE 'plain/under-a-file' END")
+                  .ok());
+  FaultInjectionFileSystem faulty(PosixFileSystem::Default(), dir_.path() + "/graveyard");
+  faulty.InjectFault({.op = FaultOp::kStat, .error = EIO, .path_contains = "/sick", .times = -1});
+  fs_ = &faulty;
+  Start();
+  Commands c = Step();
+  EXPECT_TRUE(c.deletes.empty());
+  EXPECT_EQ(Row("sick").state, FileState::kVerified);
+  EXPECT_EQ(Row("under-a-file").state, FileState::kError);
+  core_.reset();  // before `faulty` goes
 }
 
 TEST_F(CoordinatorTest, DeletedOnlyAfterS3ConfirmsAndFailedDeletesComeBack) {
