@@ -49,6 +49,8 @@ packages=(
   s3cmd
   # the benchmarks' load generator, connect counter and timer (bench/)
   wrk strace time
+  # getfattr: the end-to-end tests read the copies' extended attributes
+  attr
   # PostgreSQL: the shared state store of several workers (libpq), and the
   # server its tests start
   libpq-dev postgresql

@@ -68,7 +68,9 @@ void AddSettingFlag(CLI::App& app, const SettingSpec& spec, GlobalFlags& flags) 
   const std::string flag(spec.flag);
   CLI::Option* option = nullptr;
   if (spec.type == SettingType::kBoolean) {
-    app.add_flag_callback(flag, [&flags, key] { flags.settings[key] = {"true"}; }, help);
+    // "--no-xattrs" turns its setting off, any other switch on.
+    const std::string value = flag.rfind("--no-", 0) == 0 ? "false" : "true";
+    app.add_flag_callback(flag, [&flags, key, value] { flags.settings[key] = {value}; }, help);
   } else if (spec.type == SettingType::kTextList) {
     option = app.add_option_function<std::vector<std::string>>(
         flag, [&flags, key](const std::vector<std::string>& v) { flags.settings[key] = v; }, help);

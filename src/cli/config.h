@@ -36,6 +36,7 @@ struct Settings {
   // "auto" (probe the endpoint), "honoured" (trust <ETag> conditions),
   // "head-first" (HEAD right before every unversioned delete).
   std::string conditional_deletes = "auto";
+  bool xattrs = true;  // S3's metadata on each file as user.s3.* extended attributes
   bool delete_size_only_verified = false;  // delete objects only their size could verify
   int restore_requests_per_second = 200;
   int max_requests_per_second = 0;  // all S3 requests of the process; 0 = no limit

@@ -79,6 +79,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   opt.concurrency = settings.concurrency > 0 ? settings.concurrency : DefaultConcurrency();
   opt.chunk_size = settings.download_chunk_size;
   opt.reread_after_download = settings.verification_method == "md5";
+  opt.set_attributes = settings.xattrs;
   opt.keep_source = options.keep_source || !settings.delete_after_verify;
   opt.dry_run = options.dry_run;
   opt.allow_size_only_delete = options.delete_size_only_verified || settings.delete_size_only_verified;

@@ -49,6 +49,10 @@ std::vector<SettingSpec> MakeSpecs() {
       {"verification_method", T::kChoice, &S::verification_method, "Verification and deletion",
        "etag: the strongest checksum S3 has, while downloading; md5: also re-read every "
        "finished file.", {}, 0, 0, {"etag", "md5"}},
+      {"xattrs", T::kBoolean, &S::xattrs, "Verification and deletion",
+       "Also keep what S3 knew of each object (content type and other headers, user metadata, "
+       "tags, checksums, storage class, version id, encryption) on its file as user.s3.* extended "
+       "attributes; it is always in the state database and the manifest.", "--no-xattrs"},
       {"delete_after_verify", T::kBoolean, &S::delete_after_verify, "Verification and deletion",
        "false: copy and verify only, as --keep-source."},
       {"delete_size_only_verified", T::kBoolean, &S::delete_size_only_verified,

@@ -154,6 +154,7 @@ Status AtomicFile::Commit(const CommitOptions& options) {
                          Context("commit"));
   }
   if (options.mtime) S3M_RETURN_IF_ERROR(file_->SetModificationTime(*options.mtime));
+  S3M_RETURN_IF_ERROR(SetAttributes(options.attributes));
   // Data (and mtime) durable before the name points at them: otherwise a
   // crash could leave the final name on a file with holes.
   S3M_RETURN_IF_ERROR(file_->Sync());
@@ -163,6 +164,21 @@ Status AtomicFile::Commit(const CommitOptions& options) {
   // object as downloaded only after it.
   S3M_RETURN_IF_ERROR(fs_.SyncDirectory(DirName(final_path_)));
   state_ = State::kCommitted;
+  return Status::Ok();
+}
+
+Status AtomicFile::SetAttributes(const std::vector<std::pair<std::string, std::string>>& attributes) {
+  for (const auto& [name, value] : attributes) {
+    const Status set = file_->SetAttribute(name, value);
+    if (set.ok()) continue;
+    const int err = set.context().sys_errno;
+    if (err == ENOTSUP) {
+      attribute_note_ = "the filesystem keeps no extended attributes (" + set.message() + ")";
+      return Status::Ok();
+    }
+    if (err != E2BIG && err != ERANGE && err != ENOSPC) return set;
+    attribute_note_ = fmt::format("{} does not fit ({})", name, set.message());
+  }
   return Status::Ok();
 }
 
@@ -176,6 +192,7 @@ Status AtomicFile::Seal(const CommitOptions& options) {
                          Context("commit"));
   }
   if (options.mtime) S3M_RETURN_IF_ERROR(file_->SetModificationTime(*options.mtime));
+  S3M_RETURN_IF_ERROR(SetAttributes(options.attributes));
   S3M_RETURN_IF_ERROR(file_->Close());
   state_ = State::kSealed;
   return Status::Ok();

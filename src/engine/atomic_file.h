@@ -48,6 +48,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "engine/file_system.h"
@@ -73,6 +75,10 @@ class AtomicFile {
     // The file's mtime (S3's LastModified); set before the final fsync so
     // that fsync persists it.
     std::optional<std::chrono::system_clock::time_point> mtime{};
+    // Extended attributes to set, like the mtime before the final fsync. One
+    // the filesystem cannot keep (no xattr support, or too large) is skipped
+    // and said in attribute_note(); any other failure fails the commit.
+    std::vector<std::pair<std::string, std::string>> attributes{};
   };
 
   static std::string PartialPath(std::string_view final_path);
@@ -133,6 +139,8 @@ class AtomicFile {
   Status Abandon();
 
   bool resumed() const { return resumed_; }
+  // After Commit/Seal: why some attributes were not set ("" when all were).
+  const std::string& attribute_note() const { return attribute_note_; }
   uint64_t size() const { return size_; }
   const std::string& final_path() const { return final_path_; }
   const std::string& partial_path() const { return partial_path_; }
@@ -147,6 +155,7 @@ class AtomicFile {
   Status CheckOpen(std::string_view operation) const;
   // RenameNoReplace, or a plain rename over a file with the same content.
   Status RenameIntoPlace();
+  Status SetAttributes(const std::vector<std::pair<std::string, std::string>>& attributes);
   ErrorContext Context(std::string_view operation) const;
 
   FileSystem& fs_;
@@ -156,6 +165,7 @@ class AtomicFile {
   const uint64_t size_;
   const bool resumed_;
   State state_ = State::kOpen;  // changed only by Commit/Abandon, which run alone
+  std::string attribute_note_;
   bool renamed_ = false;
   std::mutex write_mu_;  // WriteAt
 };

@@ -56,14 +56,6 @@ std::string_view DownloadResultName(DownloadResult result) {
   return "unknown";
 }
 
-std::string UserMetadataJson(const s3::ObjectMetadata& meta) {
-  if (meta.user_metadata.empty()) return "";
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [name, value] : meta.user_metadata) j[name] = value;
-  // Replace invalid UTF-8 rather than throw: metadata values are bytes.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 ObjectDownload::ObjectDownload(s3::ObjectStore& store, FileSystem& fs, DirectoryMaker& directories,
                                store::WorkItem item, std::string final_path,
                                DownloadSettings settings, std::unique_ptr<AtomicFile> resumed_file,
@@ -137,10 +129,19 @@ ObjectFacts ObjectDownload::FactsFrom(const s3::ObjectMetadata& meta) const {
 }
 
 void ObjectDownload::RememberMetadata(const s3::ObjectMetadata& meta) {
-  facts_.sse_type = meta.sse_customer_algorithm.empty() ? meta.server_side_encryption : "SSE-C";
-  facts_.content_type = meta.content_type;
-  facts_.user_metadata_json = UserMetadataJson(meta);
+  facts_.kept = KeptFrom(meta);
   if (auto etag = ParseEtag(meta.etag)) facts_.parts_count = etag->part_count;
+}
+
+Status ObjectDownload::FetchTags() {
+  KeptMetadata& kept = facts_.kept;
+  if (kept.tag_count <= 0 || !kept.tags.empty()) return Status::Ok();
+  auto tags = store_.GetObjectTagging(item_.bucket, item_.key, item_.version_id);
+  if (!tags.ok()) {
+    return tags.status().WithContext(ErrorContext::ForObject("GetObjectTagging", item_.bucket, item_.key));
+  }
+  kept.tags = std::move(*tags);
+  return Status::Ok();
 }
 
 std::vector<uint64_t> ObjectDownload::PartLayout(const s3::ObjectMetadata& head, int part_count) {
@@ -276,16 +277,23 @@ DownloadOutcome ObjectDownload::Complete(VerificationResult result) {
     if (!again.ok()) return Fail(again.status());
     if (!again->matched) return mismatch(*again);
   }
+  // Tags before the commit: an object whose tags cannot be read is not
+  // recorded downloaded, so it is never deleted with its tags unkept.
+  Status tagged = FetchTags();
+  if (!tagged.ok()) return Fail(tagged);
   AtomicFile::CommitOptions commit;
   commit.mtime = ParseIso8601(item_.last_modified);
+  if (settings_.set_attributes) commit.attributes = ExtendedAttributes(facts_.kept);
   DownloadOutcome out = facts_;
   if (settings_.batch_publish && !is_large()) {
     Status sealed = file_->Seal(commit);
     if (!sealed.ok()) return Fail(sealed);
+    out.attribute_note = file_->attribute_note();
     out.sealed = std::shared_ptr<AtomicFile>(std::move(file_));
   } else {
     Status committed = file_->Commit(commit);
     if (!committed.ok()) return Fail(committed);
+    out.attribute_note = file_->attribute_note();
     file_.reset();
   }
   out.result = DownloadResult::kDone;

@@ -43,6 +43,7 @@
 #include "core/status.h"
 #include "engine/atomic_file.h"
 #include "engine/file_system.h"
+#include "engine/object_metadata.h"
 #include "engine/verifier.h"
 #include "s3/object_store.h"
 #include "store/migration_store.h"
@@ -67,6 +68,9 @@ struct DownloadSettings {
   // (failure_policy.h): verification against the recorded ETag or checksum
   // still refuses other bytes.
   bool pin_with_if_match = true;
+  // Set what S3 knew of the object on the file as extended attributes
+  // (object_metadata.h); off with --no-xattrs.
+  bool set_attributes = true;
   // Every byte received is also added here (the run's throughput).
   std::atomic<uint64_t>* bytes_counter = nullptr;
 };
@@ -92,10 +96,12 @@ struct DownloadOutcome {
   std::string local_path;
   uint64_t bytes_received = 0;
   bool directory = false;  // a folder marker, made as a directory
-  // What S3 said about the object, for the database's sidecar columns.
-  std::string sse_type;
-  std::string content_type;
-  std::string user_metadata_json;  // {"name": "value", ...}
+  // What S3 said about the object (its tags included), for the database,
+  // the manifest and the file's extended attributes.
+  KeptMetadata kept;
+  // kDone: why some extended attributes are not on the file ("" = all are,
+  // or none were asked for).
+  std::string attribute_note;
   int parts_count = 0;
   uint64_t part_size = 0;
   // kChanged: the object as S3 describes it now (nullopt when unknown).
@@ -151,6 +157,8 @@ class ObjectDownload {
   void RecordFailure(Status status);
   ObjectFacts FactsFrom(const s3::ObjectMetadata& meta) const;
   void RememberMetadata(const s3::ObjectMetadata& meta);
+  // GetObjectTagging when HEAD/GET announced tags (x-amz-tagging-count).
+  Status FetchTags();
   // Opens a fresh partial file (creating directories); kPathConflict-shaped
   // outcome when a parent is a file.
   Status OpenFile(bool resumable);
@@ -202,8 +210,5 @@ class ObjectDownload {
   std::optional<DownloadOutcome> ended_;  // set by Prepare when it ended the download
   DownloadOutcome facts_;                 // sidecar fields, filled by HEAD/GET
 };
-
-// An ObjectMetadata's user metadata as a JSON object.
-std::string UserMetadataJson(const s3::ObjectMetadata& meta);
 
 }  // namespace s3m::engine

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -208,6 +209,13 @@ class PosixFile final : public File {
     times[1].tv_sec = static_cast<time_t>(seconds.count());
     times[1].tv_nsec = static_cast<long>((since_epoch - seconds).count());
     if (::futimens(fd_.get(), times) != 0) return FileError(errno, "set mtime", path());
+    return Status::Ok();
+  }
+
+  Status SetAttribute(const std::string& name, std::string_view value) override {
+    if (::fsetxattr(fd_.get(), name.c_str(), value.data(), value.size(), 0) != 0) {
+      return FileError(errno, "set extended attribute " + name, path());
+    }
     return Status::Ok();
   }
 

@@ -116,6 +116,10 @@ class File {
   virtual Result<FileInfo> Stat() = 0;
   // futimens: sets the mtime (nanoseconds), leaves the atime.
   virtual Status SetModificationTime(std::chrono::system_clock::time_point mtime) = 0;
+  // fsetxattr: sets extended attribute `name` ("user.s3.etag") to `value`.
+  // sys_errno ENOTSUP when the filesystem keeps none; E2BIG, ERANGE or
+  // ENOSPC when this one does not fit.
+  virtual Status SetAttribute(const std::string& name, std::string_view value) = 0;
   // Closes the file; later calls fail. Idempotent.
   virtual Status Close() = 0;
 

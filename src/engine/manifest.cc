@@ -114,6 +114,19 @@ std::string ManifestWriter::Line(const store::DeletedCopy& c) {
   PutText(j, "local_path", c.local_path);
   j["verified_at"] = c.verified_at;
   j["deleted_at"] = c.deleted_at;
+  // What S3 knew of the object beside its bytes, when recorded.
+  const std::pair<const char*, const std::string*> texts[] = {
+      {"storage_class", &c.storage_class}, {"content_type", &c.content_type}, {"sse", &c.sse_type}};
+  for (const auto& [name, value] : texts) {
+    if (!value->empty()) j[name] = *value;
+  }
+  const std::pair<const char*, const std::string*> objects[] = {
+      {"metadata", &c.user_metadata}, {"headers", &c.headers}, {"tags", &c.tags}, {"checksums", &c.checksums}};
+  for (const auto& [name, text] : objects) {
+    if (text->empty()) continue;
+    nlohmann::ordered_json parsed = nlohmann::ordered_json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object()) j[name] = std::move(parsed);
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

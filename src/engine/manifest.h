@@ -9,7 +9,11 @@
 //    "etag":"7ea9d6b395dc51c08234eeae136553aa","verified_by":"md5-etag",
 //    "verified_checksum":"7ea9d6b395dc51c08234eeae136553aa","part_size":0,
 //    "local_path":"/data/photos/2019/a.jpg","verified_at":"2026-12-05T06:06:43Z",
-//    "deleted_at":"2026-12-05T06:06:44Z"}
+//    "deleted_at":"2026-12-05T06:06:44Z","storage_class":"STANDARD",
+//    "content_type":"image/jpeg","sse":"AES256","metadata":{"camera":"x100"},
+//    "headers":{"Cache-Control":"max-age=3600"},"tags":{"project":"alpha"},
+//    "checksums":{"CRC32C":"yZRlqg=="}}
+// (the fields after deleted_at only when S3 gave them; see object_metadata.h)
 // A key or path that is not valid UTF-8 is written with U+FFFD in place of
 // the bad bytes and, exactly, as "key_base64" / "local_path_base64".
 //

@@ -61,6 +61,18 @@ ObjectMetadata ParseObjectMetadata(const HttpResponse& response) {
       meta.version_id = value;
     } else if (name == "content-type") {
       meta.content_type = value;
+    } else if (name == "content-encoding") {
+      meta.content_encoding = value;
+    } else if (name == "content-language") {
+      meta.content_language = value;
+    } else if (name == "content-disposition") {
+      meta.content_disposition = value;
+    } else if (name == "cache-control") {
+      meta.cache_control = value;
+    } else if (name == "expires") {
+      meta.expires = value;
+    } else if (name == "x-amz-tagging-count") {
+      meta.tag_count = std::atoi(value.c_str());
     } else if (name == "content-range") {
       meta.content_range = value;
     } else if (name.rfind("x-amz-meta-", 0) == 0) {
@@ -593,6 +605,20 @@ Result<RestoreOutcome> S3Client::RestoreObject(const RestoreObjectRequest& req) 
   r.body = body;
   S3M_ASSIGN_OR_RETURN(HttpResponse res, Send(r));
   return res.status == 202 ? RestoreOutcome::kStarted : RestoreOutcome::kAlreadyRestored;
+}
+
+Result<ObjectTags> S3Client::GetObjectTagging(const std::string& bucket, const std::string& key,
+                                              const std::string& version_id) {
+  Request r;
+  r.operation = "GetObjectTagging";
+  r.method = "GET";
+  r.bucket = bucket;
+  r.key = key;
+  r.version_id = version_id;
+  r.query = {{"tagging", ""}};
+  if (!version_id.empty()) r.query.emplace_back("versionId", version_id);
+  S3M_ASSIGN_OR_RETURN(HttpResponse res, Send(r));
+  return ParseTagging(res.body);
 }
 
 Status S3Client::CreateBucket(const std::string& bucket) {

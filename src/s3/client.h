@@ -60,6 +60,8 @@ class S3Client final : public ObjectStore {
   Result<DeleteObjectsResult> DeleteObjects(const std::string& bucket,
                                             const std::vector<DeleteObjectsEntry>& entries) override;
   Result<RestoreOutcome> RestoreObject(const RestoreObjectRequest& request) override;
+  Result<ObjectTags> GetObjectTagging(const std::string& bucket, const std::string& key,
+                                      const std::string& version_id) override;
   Status CreateBucket(const std::string& bucket) override;
   Status DeleteBucket(const std::string& bucket) override;
   Status PutBucketVersioning(const std::string& bucket, bool enabled) override;

@@ -43,6 +43,11 @@ class ObjectStore {
   virtual Result<ObjectMetadata> GetObject(const GetObjectRequest& request,
                                            const BodySink& sink) = 0;
 
+  // The object's tags (s3:GetObjectTagging); asked only when HEAD/GET said
+  // x-amz-tagging-count.
+  virtual Result<ObjectTags> GetObjectTagging(const std::string& bucket, const std::string& key,
+                                              const std::string& version_id) = 0;
+
   // --- Destructive (only the engine's delete gate may call these) ----------
   virtual Result<DeleteObjectResult> DeleteObject(const DeleteObjectRequest& request) = 0;
   // At most 1000 entries. Per-entry failures (e.g. PreconditionFailed) are in

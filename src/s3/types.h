@@ -123,6 +123,13 @@ struct ObjectMetadata {
   std::string storage_class;  // x-amz-storage-class; "STANDARD" when absent
   std::string version_id;
   std::string content_type;
+  // Representation headers S3 stores with the object and returns as sent.
+  std::string content_encoding;
+  std::string content_language;
+  std::string content_disposition;
+  std::string cache_control;
+  std::string expires;
+  int tag_count = 0;  // x-amz-tagging-count: GetObjectTagging has something to say
   std::string content_range;  // "bytes 0-9/443" for ranged GETs
   std::map<std::string, std::string> user_metadata;  // x-amz-meta-*, names lowercased, prefix removed
   std::string server_side_encryption;   // "AES256", "aws:kms", "aws:kms:dsse"
@@ -135,6 +142,8 @@ struct ObjectMetadata {
   std::string checksum_type;   // x-amz-checksum-type
   bool delete_marker = false;  // x-amz-delete-marker
 };
+
+using ObjectTags = std::vector<std::pair<std::string, std::string>>;  // key, value; as S3 lists them
 
 struct HeadObjectRequest {
   std::string bucket;

@@ -588,6 +588,24 @@ Result<DeleteObjectsResult> ParseDeleteObjectsResult(std::string_view xml) {
   return result;
 }
 
+Result<std::vector<std::pair<std::string, std::string>>> ParseTagging(std::string_view xml) {
+  const Reader r("GetObjectTagging");
+  S3M_ASSIGN_OR_RETURN(Document d, LoadDocument(r, xml, "Tagging"));
+  std::vector<std::pair<std::string, std::string>> tags;
+  for (pugi::xml_node set : d.root.children()) {
+    if (set.type() != pugi::node_element || LocalName(set) != "TagSet") continue;
+    for (pugi::xml_node tag : set.children()) {
+      if (tag.type() != pugi::node_element || LocalName(tag) != "Tag") continue;
+      const std::string where = fmt::format(" of <Tag> #{}", tags.size() + 1);
+      std::pair<std::string, std::string> entry;
+      S3M_RETURN_IF_ERROR(r.RequiredText(tag, "Key", where, &entry.first));
+      S3M_RETURN_IF_ERROR(r.Text(tag, "Value", where, &entry.second));
+      tags.push_back(std::move(entry));
+    }
+  }
+  return tags;
+}
+
 Result<std::string> ParseLocationConstraint(std::string_view xml) {
   const Reader r("GetBucketLocation");
   S3M_ASSIGN_OR_RETURN(Document d, LoadDocument(r, xml, "LocationConstraint"));

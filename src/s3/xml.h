@@ -153,6 +153,17 @@ Result<ListObjectVersionsPage> ParseListObjectVersionsResult(std::string_view xm
 // <DeleteMarker>true</DeleteMarker> and <DeleteMarkerVersionId>.
 Result<DeleteObjectsResult> ParseDeleteObjectsResult(std::string_view xml);
 
+// GetObjectTagging (GET /key?tagging). The tags in the order sent; a tag
+// needs its <Key>, an empty <Value/> is an empty value.
+//
+//   <Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+//     <TagSet>
+//       <Tag><Key>project</Key><Value>alpha</Value></Tag>
+//       <Tag><Key>empty</Key><Value/></Tag>
+//     </TagSet>
+//   </Tagging>
+Result<std::vector<std::pair<std::string, std::string>>> ParseTagging(std::string_view xml);
+
 // GetBucketLocation (GET /?location). Returns the real region name: an empty
 // constraint means us-east-1 and the legacy "EU" means eu-west-1.
 //

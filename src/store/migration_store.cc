@@ -120,7 +120,9 @@ Result<std::vector<DeletedCopy>> MigrationStore::DeletedCopies(const std::vector
       Statement* s,
       Cached("SELECT bucket, key, version_id, size, etag, COALESCE(verified_by, ''), "
              "COALESCE(verified_checksum, ''), COALESCE(part_size, 0), COALESCE(local_path, ''), "
-             "COALESCE(verified_at, ''), COALESCE(deleted_at, '') FROM files "
+             "COALESCE(verified_at, ''), COALESCE(deleted_at, ''), storage_class, "
+             "COALESCE(content_type, ''), COALESCE(sse_type, ''), COALESCE(user_metadata, ''), "
+             "COALESCE(headers, ''), COALESCE(tags, ''), COALESCE(checksums, '') FROM files "
              "WHERE id = ?1 AND state = 'deleted'"));
   std::vector<DeletedCopy> copies;
   for (int64_t id : ids) {
@@ -130,7 +132,9 @@ Result<std::vector<DeletedCopy>> MigrationStore::DeletedCopies(const std::vector
       copies.push_back(DeletedCopy{s->ColumnText(0), s->ColumnText(1), s->ColumnText(2),
                                    s->ColumnInt(3), s->ColumnText(4), s->ColumnText(5),
                                    s->ColumnText(6), s->ColumnInt(7), s->ColumnText(8),
-                                   s->ColumnText(9), s->ColumnText(10)});
+                                   s->ColumnText(9), s->ColumnText(10), s->ColumnText(11),
+                                   s->ColumnText(12), s->ColumnText(13), s->ColumnText(14),
+                                   s->ColumnText(15), s->ColumnText(16), s->ColumnText(17)});
     }
     s->Reset();
   }
@@ -178,6 +182,9 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
           "sse_type = CASE WHEN ?19 THEN NULLIF(?20, '') ELSE sse_type END, "
           "content_type = CASE WHEN ?21 THEN NULLIF(?22, '') ELSE content_type END, "
           "user_metadata = CASE WHEN ?23 THEN NULLIF(?24, '') ELSE user_metadata END, "
+          "headers = CASE WHEN ?31 THEN NULLIF(?32, '') ELSE headers END, "
+          "tags = CASE WHEN ?33 THEN NULLIF(?34, '') ELSE tags END, "
+          "checksums = CASE WHEN ?35 THEN NULLIF(?36, '') ELSE checksums END, "
           "parts_count = COALESCE(?25, parts_count), part_size = COALESCE(?26, part_size), "
           "previous_etag = CASE WHEN ?27 THEN NULL ELSE previous_etag END, "
           "previous_size = CASE WHEN ?27 THEN NULL ELSE previous_size END, "
@@ -207,6 +214,9 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
   BindTextChange(*s, 19, c.sse_type);
   BindTextChange(*s, 21, c.content_type);
   BindTextChange(*s, 23, c.user_metadata);
+  BindTextChange(*s, 31, c.headers);
+  BindTextChange(*s, 33, c.tags);
+  BindTextChange(*s, 35, c.checksums);
   s->Bind(25, c.parts_count).Bind(26, c.part_size);
   s->Bind(27, static_cast<int64_t>(c.clear_previous_copy));
   S3M_RETURN_IF_ERROR(s->Run());

@@ -81,6 +81,9 @@ struct FileChange {
   std::optional<std::string> sse_type;
   std::optional<std::string> content_type;
   std::optional<std::string> user_metadata;  // JSON object
+  std::optional<std::string> headers;        // JSON object: {"Cache-Control": "...", ...}
+  std::optional<std::string> tags;           // JSON object: {"tag": "value", ...}
+  std::optional<std::string> checksums;      // JSON object: {"CRC32C": "base64", ...}
   std::optional<int64_t> parts_count;
   std::optional<int64_t> part_size;
   bool clear_previous_copy = false;  // the new copy is verified: forget the old one
@@ -119,6 +122,15 @@ struct DeletedCopy {
   std::string local_path;
   std::string verified_at;
   std::string deleted_at;
+  // What S3 knew of the object beside its bytes ("" = nothing recorded);
+  // the last four are the JSON objects of the columns of the same names.
+  std::string storage_class;
+  std::string content_type;
+  std::string sse_type;
+  std::string user_metadata;
+  std::string headers;
+  std::string tags;
+  std::string checksums;
 };
 
 class MigrationStore {

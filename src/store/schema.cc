@@ -67,6 +67,9 @@ CREATE TABLE files (
   sse_type              TEXT,
   content_type          TEXT,
   user_metadata         TEXT,
+  headers               TEXT,
+  tags                  TEXT,
+  checksums             TEXT,
   parts_count           INTEGER,
   part_size             INTEGER,
   verified_by           TEXT,
@@ -310,6 +313,15 @@ Status UpgradeFrom5(Database& db) {
   return db.Exec(added);
 }
 
+// Version 6 -> 7: what S3 knew of each object beside its bytes.
+Status UpgradeFrom6(Database& db) {
+  return db.Exec(R"sql(
+ALTER TABLE files ADD COLUMN headers TEXT;
+ALTER TABLE files ADD COLUMN tags TEXT;
+ALTER TABLE files ADD COLUMN checksums TEXT;
+)sql");
+}
+
 // Fills local_path_folded for rows that have a local_path but no folded form
 // (rows of an older schema). The fold is C++ (utf8proc), not SQL.
 Status FoldLocalPaths(Database& db) {
@@ -357,12 +369,13 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
-  } else if (version >= 2 && version <= 5) {
+  } else if (version >= 2 && version <= 6) {
     // Each step in turn, from the file's version on.
     if (version <= 2) S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
     if (version <= 3) S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
     if (version <= 4) S3M_RETURN_IF_ERROR(UpgradeFrom4(db));
-    S3M_RETURN_IF_ERROR(UpgradeFrom5(db));
+    if (version <= 5) S3M_RETURN_IF_ERROR(UpgradeFrom5(db));
+    S3M_RETURN_IF_ERROR(UpgradeFrom6(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

@@ -35,6 +35,7 @@ std::string_view FaultOpName(FaultOp op) {
     case FaultOp::kSetModificationTime: return "set mtime";
     case FaultOp::kListDirectory: return "list directory";
     case FaultOp::kGetDiskSpace: return "statvfs";
+    case FaultOp::kSetAttribute: return "set xattr";
   }
   return "?";
 }
@@ -98,6 +99,9 @@ class FaultInjectionFileSystem::FaultFile final : public File {
   Result<FileInfo> Stat() override { return fs_->FileStat(*this); }
   Status SetModificationTime(std::chrono::system_clock::time_point mtime) override {
     return fs_->FileSetModificationTime(*this, mtime);
+  }
+  Status SetAttribute(const std::string& name, std::string_view value) override {
+    return fs_->FileSetAttribute(*this, name, value);
   }
   Status Close() override { return fs_->FileClose(*this); }
 
@@ -313,6 +317,13 @@ Status FaultInjectionFileSystem::FileSetModificationTime(FaultFile& file,
   std::lock_guard<std::mutex> lock(mu_);
   S3M_RETURN_IF_ERROR(CheckHandleLocked(file, FaultOp::kSetModificationTime));
   return file.base_->SetModificationTime(mtime);
+}
+
+Status FaultInjectionFileSystem::FileSetAttribute(FaultFile& file, const std::string& name,
+                                                  std::string_view value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  S3M_RETURN_IF_ERROR(CheckHandleLocked(file, FaultOp::kSetAttribute));
+  return file.base_->SetAttribute(name, value);
 }
 
 Status FaultInjectionFileSystem::FileClose(FaultFile& file) {

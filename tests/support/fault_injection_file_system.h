@@ -68,6 +68,7 @@ enum class FaultOp {
   kSetModificationTime,
   kListDirectory,
   kGetDiskSpace,
+  kSetAttribute,
 };
 
 struct Fault {
@@ -152,6 +153,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   Status FileSync(FaultFile& file, bool data_only);
   Result<FileInfo> FileStat(FaultFile& file);
   Status FileSetModificationTime(FaultFile& file, std::chrono::system_clock::time_point mtime);
+  Status FileSetAttribute(FaultFile& file, const std::string& name, std::string_view value);
   Status FileClose(FaultFile& file);
   Status CheckHandleLocked(FaultFile& file, FaultOp op);
   Status TruncateLocked(FaultFile& file, uint64_t size);

@@ -6,6 +6,7 @@
 #include "core/hash.h"
 #include "core/text.h"
 #include "core/time_format.h"
+#include "s3/uri.h"
 #include "s3emu/server.h"
 #include "s3emu/xml_out.h"
 
@@ -104,6 +105,48 @@ std::optional<S3Error> CheckCustomerKey(const Call& call, const ObjectVersion& v
   }
   if (key_md5 != v.sse_c_key_md5) return MakeError(403, "AccessDenied", "Access Denied");
   return std::nullopt;
+}
+
+// What GET, HEAD and ?tagging answer for a delete marker: 404 NoSuchKey
+// when it is the latest version, 405 when asked for by version id.
+S3Error DeleteMarkerError(const ObjectVersion& v, const std::string& version_id, bool versioned) {
+  S3Error e = version_id.empty()
+                  ? NoSuchKey(v.key)
+                  : MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
+  e.WithHeader("x-amz-delete-marker", "true");
+  if (versioned) e.WithHeader("x-amz-version-id", v.version_id);
+  return e;
+}
+
+// The x-amz-tagging header of a PUT: "k1=v1&k2=v2", URL-encoded ('+' is a
+// space), at most 10 tags, keys of 1-128 and values of 0-256 characters,
+// each key once (S3 User Guide, "Categorizing your storage using tags").
+ErrorOr<NameValues> ParseTaggingHeader(const std::string& header) {
+  NameValues tags;
+  if (header.empty()) return tags;
+  auto invalid = [](std::string message) { return MakeError(400, "InvalidTag", std::move(message)); };
+  size_t pos = 0;
+  while (pos <= header.size()) {
+    size_t amp = header.find('&', pos);
+    if (amp == std::string::npos) amp = header.size();
+    const std::string_view pair = std::string_view(header).substr(pos, amp - pos);
+    const size_t eq = pair.find('=');
+    std::string key, value;
+    if (!s3m::s3::UriDecode(pair.substr(0, eq), &key, /*plus_as_space=*/true) ||
+        (eq != std::string_view::npos &&
+         !s3m::s3::UriDecode(pair.substr(eq + 1), &value, /*plus_as_space=*/true))) {
+      return invalid("The TagKey or TagValue you have provided is not valid URL encoding.");
+    }
+    if (key.empty() || key.size() > 128) return invalid("The TagKey you have provided is invalid");
+    if (value.size() > 256) return invalid("The TagValue you have provided is too long, max length is 256.");
+    for (const auto& [seen, unused] : tags) {
+      if (seen == key) return invalid("Cannot provide multiple Tags with the same key");
+    }
+    tags.emplace_back(std::move(key), std::move(value));
+    pos = amp + 1;
+  }
+  if (tags.size() > 10) return MakeError(400, "BadRequest", "Object tags cannot be greater than 10");
+  return tags;
 }
 
 }  // namespace
@@ -221,6 +264,9 @@ ErrorOr<ObjectVersion> ObjectTemplateFromHeaders(const Call& call, const std::st
     const std::string value = call.Header(name);
     if (!value.empty()) v.headers.emplace_back(name, value);
   }
+  auto tags = ParseTaggingHeader(call.Header("x-amz-tagging"));
+  if (!tags.ok()) return tags.error();
+  v.tags = std::move(tags.value());
   auto sse = ApplySseHeaders(call, v, region);
   if (!sse.ok()) return sse.error();
   return v;
@@ -235,6 +281,7 @@ void AddObjectHeaders(httplib::Response& res, const ObjectVersion& v, bool versi
   if (v.storage_class != "STANDARD") res.set_header("x-amz-storage-class", v.storage_class);
   for (const auto& [name, value] : v.metadata) res.set_header("x-amz-meta-" + name, value);
   for (const auto& [name, value] : v.headers) res.set_header(name, value);
+  if (!v.tags.empty()) res.set_header("x-amz-tagging-count", std::to_string(v.tags.size()));
   if (!v.sse.empty()) {
     res.set_header("x-amz-server-side-encryption", v.sse);
     if (!v.sse_kms_key_id.empty()) res.set_header("x-amz-server-side-encryption-aws-kms-key-id", v.sse_kms_key_id);
@@ -357,14 +404,7 @@ void Emulator::GetOrHeadObject(Call& call, bool head) {
   auto found = store_.Get(call.bucket, call.key, version_id);
   if (!found.ok()) return SendError(call, found.error());
   const ObjectVersion& v = found.value();
-  if (v.is_delete_marker) {
-    S3Error e = version_id.empty()
-                    ? NoSuchKey(call.key)
-                    : MakeError(405, "MethodNotAllowed", "The specified method is not allowed against this resource.");
-    e.WithHeader("x-amz-delete-marker", "true");
-    if (!bucket->versioning.empty()) e.WithHeader("x-amz-version-id", v.version_id);
-    return SendError(call, e);
-  }
+  if (v.is_delete_marker) return SendError(call, DeleteMarkerError(v, version_id, !bucket->versioning.empty()));
   if (auto refused = CheckCustomerKey(call, v)) return SendError(call, *refused);
   if (auto refused = EvaluateConditions(call, v)) {
     if (refused->status == 304) {
@@ -499,6 +539,24 @@ void Emulator::RestoreObject(Call& call) {
                                       });
   if (!updated.ok()) return SendError(call, updated.error());
   SendEmpty(call, status);
+}
+
+// GetObjectTagging: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
+//   <Tagging><TagSet><Tag><Key>project</Key><Value>alpha</Value></Tag></TagSet></Tagging>
+void Emulator::GetObjectTagging(Call& call) {
+  auto bucket = store_.FindBucket(call.bucket);
+  if (!bucket) return SendError(call, NoSuchBucket(call.bucket));
+  const std::string version_id = call.QueryValue("versionId");
+  auto found = store_.Get(call.bucket, call.key, version_id);
+  if (!found.ok()) return SendError(call, found.error());
+  const ObjectVersion& v = found.value();
+  if (v.is_delete_marker) return SendError(call, DeleteMarkerError(v, version_id, !bucket->versioning.empty()));
+  if (!bucket->versioning.empty()) call.res.set_header("x-amz-version-id", v.version_id);
+  XmlWriter w("Tagging");
+  w.Open("TagSet");
+  for (const auto& [key, value] : v.tags) w.Open("Tag").Element("Key", key).Element("Value", value).Close("Tag");
+  w.Close("TagSet");
+  SendXml(call, 200, w.Finish());
 }
 
 }  // namespace s3emu

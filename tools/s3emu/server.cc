@@ -168,7 +168,8 @@ std::string Emulator::OperationFor(const std::string& method, bool has_bucket, b
     return "";
   }
   if (method == "GET") {
-    if (AnySubresource(view, {})) return "NotImplemented";
+    if (AnySubresource(view, {"tagging"})) return "NotImplemented";
+    if (q("tagging")) return "GetObjectTagging";
     return q("uploadId") ? "ListParts" : "GetObject";
   }
   if (method == "HEAD") return "HeadObject";
@@ -300,6 +301,7 @@ void Emulator::Dispatch(Call& call) {
   if (op == "PutObject") return PutObject(call);
   if (op == "GetObject") return GetOrHeadObject(call, /*head=*/false);
   if (op == "HeadObject") return GetOrHeadObject(call, /*head=*/true);
+  if (op == "GetObjectTagging") return GetObjectTagging(call);
   if (op == "DeleteObject") return DeleteObject(call);
   if (op == "RestoreObject") return RestoreObject(call);
   if (op == "CreateMultipartUpload") return CreateMultipartUpload(call);

@@ -135,6 +135,7 @@ class Emulator {
   // --- objects (object_handlers.cc) ---
   void PutObject(Call& call);
   void GetOrHeadObject(Call& call, bool head);
+  void GetObjectTagging(Call& call);
   void DeleteObject(Call& call);
   void RestoreObject(Call& call);
 

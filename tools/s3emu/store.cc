@@ -31,7 +31,7 @@ const std::string kKeyInfinity(1100, '\xff');
   "storage_class, content_type, metadata, headers, sse, sse_kms_key_id, sse_c_algorithm, "      \
   "sse_c_key_md5, checksum_algorithm, checksum_type, checksum_value, parts, body_kind, "        \
   "body_file, seed, archive_status, restore_tier, restore_requested_ms, restore_ready_ms, "     \
-  "restore_expiry_ms"
+  "restore_expiry_ms, tags"
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS buckets(
@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS versions(
   checksum_algorithm TEXT NOT NULL, checksum_type TEXT NOT NULL, checksum_value TEXT NOT NULL,
   parts TEXT NOT NULL, body_kind INTEGER NOT NULL, body_file TEXT NOT NULL, seed INTEGER NOT NULL,
   archive_status TEXT NOT NULL, restore_tier TEXT NOT NULL, restore_requested_ms INTEGER NOT NULL,
-  restore_ready_ms INTEGER NOT NULL, restore_expiry_ms INTEGER NOT NULL);
+  restore_ready_ms INTEGER NOT NULL, restore_expiry_ms INTEGER NOT NULL,
+  tags TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS versions_by_key ON versions(bucket, key, id DESC);
 CREATE UNIQUE INDEX IF NOT EXISTS versions_by_version ON versions(bucket, key, version_id);
 CREATE INDEX IF NOT EXISTS versions_latest ON versions(bucket, key) WHERE is_latest = 1;
@@ -127,6 +128,7 @@ ObjectVersion RowToVersion(const Stmt& s) {
   v.restore.requested_ms = s.Int(26);
   v.restore.ready_ms = s.Int(27);
   v.restore.expiry_ms = s.Int(28);
+  v.tags = DecodeNameValues(s.Text(29));
   return v;
 }
 
@@ -159,7 +161,8 @@ void BindVersion(Stmt& s, const ObjectVersion& v) {
       .Bind(25, v.restore.tier)
       .Bind(26, v.restore.requested_ms)
       .Bind(27, v.restore.ready_ms)
-      .Bind(28, v.restore.expiry_ms);
+      .Bind(28, v.restore.expiry_ms)
+      .Bind(29, EncodeNameValues(v.tags));
 }
 
 // The object template of a multipart upload, as JSON.
@@ -170,7 +173,7 @@ std::string EncodeTemplate(const ObjectVersion& v) {
       {"sse", v.sse},                       {"sse_kms_key_id", v.sse_kms_key_id},
       {"sse_c_algorithm", v.sse_c_algorithm}, {"sse_c_key_md5", v.sse_c_key_md5},
       {"checksum_algorithm", v.checksum_algorithm}, {"checksum_type", v.checksum_type},
-      {"archive_status", v.archive_status},
+      {"archive_status", v.archive_status}, {"tags", EncodeNameValues(v.tags)},
   };
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -190,6 +193,7 @@ ObjectVersion DecodeTemplate(const std::string& text) {
   v.checksum_algorithm = j.value("checksum_algorithm", "");
   v.checksum_type = j.value("checksum_type", "");
   v.archive_status = j.value("archive_status", "");
+  v.tags = DecodeNameValues(j.value("tags", ""));
   return v;
 }
 
@@ -514,8 +518,8 @@ ErrorOr<ObjectVersion> Store::InsertLatestLocked(ObjectVersion v) {
       "size, etag, storage_class, content_type, metadata, headers, sse, sse_kms_key_id, "
       "sse_c_algorithm, sse_c_key_md5, checksum_algorithm, checksum_type, checksum_value, parts, "
       "body_kind, body_file, seed, archive_status, restore_tier, restore_requested_ms, "
-      "restore_ready_ms, restore_expiry_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)");
+      "restore_ready_ms, restore_expiry_ms, tags) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+      "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)");
   BindVersion(insert, v);
   if (Status st = insert.Run(); !st.ok()) return DbError(st);
   v.row_id = writer_->LastInsertRowId();

@@ -73,6 +73,7 @@ struct ObjectVersion {
   std::string content_type;
   NameValues metadata;  // x-amz-meta-* names (lower case, without the prefix) and values
   NameValues headers;   // stored representation headers: cache-control, content-disposition, ...
+  NameValues tags;      // object tags (x-amz-tagging on PUT), in the order given
   std::string sse;      // "", "AES256", "aws:kms", "aws:kms:dsse"
   std::string sse_kms_key_id;
   std::string sse_c_algorithm;  // SSE-C: "AES256"

@@ -159,9 +159,18 @@ Status DownloadStage::OnOutcome(const DownloadOutcome& out) {
 Status DownloadStage::OnDone(const WorkItem& item, const DownloadOutcome& out) {
   FileChange downloaded = StateChange(item.id, FileState::kDownloading, FileState::kDownloaded);
   downloaded.local_path = out.local_path;
-  downloaded.sse_type = out.sse_type;
-  downloaded.content_type = out.content_type;
-  downloaded.user_metadata = out.user_metadata_json;
+  downloaded.sse_type = out.kept.sse_type;
+  downloaded.content_type = out.kept.content_type;
+  downloaded.user_metadata = JsonObjectOf(out.kept.user);
+  downloaded.headers = JsonObjectOf(out.kept.headers);
+  downloaded.tags = JsonObjectOf(out.kept.tags);
+  downloaded.checksums = JsonObjectOf(out.kept.checksums);
+  if (!out.attribute_note.empty() && !attribute_note_said_) {
+    attribute_note_said_ = true;  // once a run: the cause is the filesystem's, not each file's
+    S3M_LOG_WARN("s3://{}/{}: extended attributes not all kept on {}: {}; what S3 knew of each object is in "
+                 "the state database and the manifest (--no-xattrs stops trying)",
+                 item.bucket, item.key, out.local_path, out.attribute_note);
+  }
   if (out.parts_count > 0) downloaded.parts_count = out.parts_count;
   if (out.part_size > 0) downloaded.part_size = static_cast<int64_t>(out.part_size);
   downloaded.reset_attempts = true;

@@ -61,6 +61,7 @@ class DownloadStage {
   bool WantsMore() const;
 
   Status OnDone(const store::WorkItem& item, const DownloadOutcome& out);
+  bool attribute_note_said_ = false;
   Status OnNeedsRestore(const store::WorkItem& item, const DownloadOutcome& out);
   Status OnPathConflict(const store::WorkItem& item, const DownloadOutcome& out);
   Status OnDiskFull(const store::WorkItem& item, const DownloadOutcome& out);

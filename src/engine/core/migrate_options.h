@@ -21,6 +21,7 @@ struct MigrateOptions {
   int concurrency = 16;
   uint64_t chunk_size = 8ull << 20;
   bool reread_after_download = false;  // verification_method = "md5"
+  bool set_attributes = true;          // S3's metadata as user.s3.* xattrs; --no-xattrs
   bool keep_source = false;            // --keep-source / delete_after_verify = false
   bool dry_run = false;                // download and verify; request no restores, delete nothing
   bool allow_size_only_delete = false;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/xattr.h>
+
 #include <filesystem>
 #include <thread>
 
@@ -206,6 +208,38 @@ class AtomicFileCrashTest : public ::testing::Test {
   ScratchDir graveyard_;
   FaultInjectionFileSystem fs_{PosixFileSystem::Default(), graveyard_ / "g"};
 };
+
+// Extended attributes go on with the mtime, before the fsync: Commit and
+// Seal both. A filesystem without them is a note, not a failure; any other
+// error (EIO) fails the commit like a failed fsync.
+TEST_F(AtomicFileCrashTest, AttributesAreSetOrTheirAbsenceIsNoted) {
+  const AtomicFile::CommitOptions with_attributes{.attributes = {{"user.s3.etag", "abc"}, {"user.s3.tag.k", ""}}};
+  auto file = Open({});
+  WriteAllRanges(*file);
+  ASSERT_TRUE(file->Commit(with_attributes).ok());
+  EXPECT_EQ(file->attribute_note(), "");
+  char value[16] = {};
+  EXPECT_EQ(::getxattr(final_path().c_str(), "user.s3.etag", value, sizeof value), 3);
+  EXPECT_STREQ(value, "abc");
+  EXPECT_EQ(::getxattr(final_path().c_str(), "user.s3.tag.k", value, sizeof value), 0);
+  ASSERT_EQ(::unlink(final_path().c_str()), 0);
+
+  fs_.InjectFault({.op = FaultOp::kSetAttribute, .error = ENOTSUP, .times = -1});
+  file = Open({});
+  WriteAllRanges(*file);
+  ASSERT_TRUE(file->Seal(with_attributes).ok());
+  EXPECT_NE(file->attribute_note().find("no extended attributes"), std::string::npos) << file->attribute_note();
+  ASSERT_TRUE(file->Publish().ok());
+  EXPECT_EQ(ReadAll(final_path()), Data());
+  ASSERT_EQ(::unlink(final_path().c_str()), 0);
+
+  fs_.ClearFaults();
+  fs_.InjectFault({.op = FaultOp::kSetAttribute, .error = EIO});
+  file = Open({});
+  WriteAllRanges(*file);
+  EXPECT_FALSE(file->Commit(with_attributes).ok());
+  EXPECT_FALSE(Exists(final_path()));
+}
 
 TEST_F(AtomicFileCrashTest, CrashBeforeCommitLeavesNoFinalFile) {
   auto file = Open(Resumable());

@@ -62,6 +62,26 @@ TEST(ManifestTest, AKeyThatIsNotUtf8IsAlsoKeptExactly) {
 }
 
 // `verify --manifests` reads back what was written, bytes exact.
+// What S3 knew of the object is in its line, as JSON objects (not strings),
+// and only what was recorded.
+TEST(ManifestTest, ALineCarriesTheObjectsMetadata) {
+  store::DeletedCopy c = Copy("b", "k");
+  c.storage_class = "STANDARD_IA";
+  c.content_type = "text/plain";
+  c.tags = R"({"project":"alpha"})";
+  c.user_metadata = R"({"camera":"x100"})";
+  c.checksums = R"({"CRC32C":"yZRlqg=="})";
+  auto j = nlohmann::json::parse(ManifestWriter::Line(c));
+  EXPECT_EQ(j["storage_class"], "STANDARD_IA");
+  EXPECT_EQ(j["content_type"], "text/plain");
+  EXPECT_EQ(j["tags"]["project"], "alpha");
+  EXPECT_EQ(j["metadata"]["camera"], "x100");
+  EXPECT_EQ(j["checksums"]["CRC32C"], "yZRlqg==");
+  EXPECT_FALSE(j.contains("headers"));
+  EXPECT_FALSE(j.contains("sse"));
+  EXPECT_TRUE(ParseManifestLine(ManifestWriter::Line(c)).ok());
+}
+
 TEST(ManifestTest, ALineReadsBackAsTheRecordVerifyChecks) {
   store::DeletedCopy c = Copy("b", "caf\xe9/x");
   c.version_id = "v1";

@@ -321,8 +321,20 @@ TEST(ParseObjectMetadataTest, ReadsEveryHeaderS3migrateUses) {
                {"x-amz-restore", "ongoing-request=\"false\", expiry-date=\"Fri, 21 Dec 2012 00:00:00 GMT\""},
                {"x-amz-mp-parts-count", "2"},
                {"x-amz-checksum-crc64nvme", "AAAAAAAAAAA="},
-               {"x-amz-checksum-type", "FULL_OBJECT"}};
+               {"x-amz-checksum-type", "FULL_OBJECT"},
+               {"content-encoding", "gzip"},
+               {"content-language", "de-CH"},
+               {"content-disposition", "attachment; filename=\"a b.txt\""},
+               {"cache-control", "max-age=3600"},
+               {"expires", "Thu, 01 Dec 2044 16:00:00 GMT"},
+               {"x-amz-tagging-count", "3"}};
   ObjectMetadata m = ParseObjectMetadata(r);
+  EXPECT_EQ(m.content_encoding, "gzip");
+  EXPECT_EQ(m.content_language, "de-CH");
+  EXPECT_EQ(m.content_disposition, "attachment; filename=\"a b.txt\"");
+  EXPECT_EQ(m.cache_control, "max-age=3600");
+  EXPECT_EQ(m.expires, "Thu, 01 Dec 2044 16:00:00 GMT");
+  EXPECT_EQ(m.tag_count, 3);
   EXPECT_EQ(m.content_length, 1234u);
   EXPECT_EQ(m.etag, "abc-2");
   EXPECT_EQ(m.storage_class, "GLACIER");

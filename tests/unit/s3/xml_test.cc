@@ -973,6 +973,27 @@ TEST(CompleteMultipartUploadXmlTest, ChecksumElementNames) {
   EXPECT_EQ(without.find("Checksum"), std::string::npos);
 }
 
+TEST(TaggingXmlTest, TagsInOrderWithEmptyValues) {
+  auto tags = ParseTagging(R"(<?xml version="1.0" encoding="UTF-8"?>
+<Tagging xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><TagSet>
+  <Tag><Key>project</Key><Value>alpha &amp; beta</Value></Tag>
+  <Tag><Key>empty</Key><Value/></Tag>
+</TagSet></Tagging>)");
+  ASSERT_TRUE(tags.ok()) << tags.status().ToString();
+  ASSERT_EQ(tags->size(), 2u);
+  EXPECT_EQ((*tags)[0], (std::pair<std::string, std::string>{"project", "alpha & beta"}));
+  EXPECT_EQ((*tags)[1], (std::pair<std::string, std::string>{"empty", ""}));
+  auto none = ParseTagging("<Tagging><TagSet/></Tagging>");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
+TEST(TaggingXmlTest, ATagWithoutKeyOrAnotherRootIsRefused) {
+  EXPECT_FALSE(ParseTagging("<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>").ok());
+  EXPECT_FALSE(ParseTagging("<ListBucketResult/>").ok());
+  EXPECT_FALSE(ParseTagging("<Tagging><TagSet><Tag><Key>k</Key>").ok());
+}
+
 TEST(RestoreRequestXmlTest, WithAndWithoutDays) {
   EXPECT_EQ(BuildRestoreRequestXml(2, RestoreTier::kBulk),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"

@@ -72,6 +72,9 @@ class ScriptedStore final : public s3::ObjectStore {
   Result<s3::DeleteObjectResult> DeleteObject(const s3::DeleteObjectRequest&) override { return Unused(); }
   Result<s3::DeleteObjectsResult> DeleteObjects(const std::string&, const std::vector<s3::DeleteObjectsEntry>&) override { return Unused(); }
   Result<s3::RestoreOutcome> RestoreObject(const s3::RestoreObjectRequest&) override { return Unused(); }
+  Result<s3::ObjectTags> GetObjectTagging(const std::string&, const std::string&, const std::string&) override {
+    return Unused();
+  }
   Status CreateBucket(const std::string&) override { return Unused(); }
   Status DeleteBucket(const std::string&) override { return Unused(); }
   Status PutBucketVersioning(const std::string&, bool) override { return Unused(); }

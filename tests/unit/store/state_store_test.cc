@@ -21,6 +21,11 @@
 namespace s3m::store {
 namespace {
 
+// Takes a current database back to schema 6 (before the metadata columns).
+constexpr const char* kDropSchema7 =
+    "ALTER TABLE files DROP COLUMN headers; ALTER TABLE files DROP COLUMN tags; "
+    "ALTER TABLE files DROP COLUMN checksums; ";
+
 // A state change through the engine's one write path (MigrationStore::Apply):
 // an error counts an attempt and keeps its message.
 Result<bool> Move(StateStore& store, int64_t id, FileState from, FileState to,
@@ -209,9 +214,9 @@ TEST_F(StateStoreTest, Version4DatabaseGetsTheVerifiedChecksumColumn) {
     ASSERT_TRUE(store);
     ListAll(*store, "b", {Obj("a", 1, "x")});
     ASSERT_TRUE(store->database()
-                    .Exec("UPDATE files SET state = 'verified', verified_by = 'md5-etag', "
-                          "local_path = '/d/b/a'; ALTER TABLE files DROP COLUMN verified_checksum; "
-                          "DROP TABLE progress_samples; PRAGMA user_version = 4")
+                    .Exec(std::string("UPDATE files SET state = 'verified', verified_by = 'md5-etag', "
+                                      "local_path = '/d/b/a'; ALTER TABLE files DROP COLUMN verified_checksum; ") +
+                          kDropSchema7 + "DROP TABLE progress_samples; PRAGMA user_version = 4")
                     .ok());
   }
   auto store = OpenWriter();
@@ -228,13 +233,33 @@ TEST_F(StateStoreTest, Version4DatabaseGetsTheVerifiedChecksumColumn) {
   EXPECT_EQ((*copies)[0].etag, "x");
 }
 
+// Version 6 -> 7: the metadata columns appear, the rows stay and take them.
+TEST_F(StateStoreTest, Version6DatabaseGetsTheMetadataColumns) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    ListAll(*store, "b", {Obj("a", 1, "x")});
+    ASSERT_TRUE(store->database().Exec(std::string(kDropSchema7) + "PRAGMA user_version = 6").ok());
+    EXPECT_EQ(SqlInt(store->database(), "SELECT COUNT(*) FROM pragma_table_info('files') WHERE name = 'tags'"), 0);
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  Database& db = store->database();
+  EXPECT_EQ(SqlInt(db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files"), 1);
+  ASSERT_TRUE(db.Exec(R"(UPDATE files SET tags = '{"project":"alpha"}', headers = '{"Cache-Control":"no-cache"}', )"
+                      R"(checksums = '{"CRC32C":"yZRlqg=="}')")
+                  .ok());
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE json_extract(tags, '$.project') = 'alpha'"), 1);
+}
+
 // Version 5 -> 6: the progress samples' table appears, the rows stay.
 TEST_F(StateStoreTest, Version5DatabaseGetsTheProgressSamplesTable) {
   {
     auto store = OpenWriter();
     ASSERT_TRUE(store);
     ListAll(*store, "b", {Obj("a", 1, "x")});
-    ASSERT_TRUE(store->database().Exec("DROP TABLE progress_samples; PRAGMA user_version = 5").ok());
+    ASSERT_TRUE(store->database().Exec(std::string(kDropSchema7) + "DROP TABLE progress_samples; PRAGMA user_version = 5").ok());
   }
   auto store = OpenWriter();
   ASSERT_TRUE(store);
@@ -305,7 +330,7 @@ TEST_F(StateStoreTest, Version3DatabaseGetsFoldedPaths) {
     ASSERT_TRUE(db.Exec("DROP INDEX files_by_local_path; ALTER TABLE files DROP COLUMN local_path_folded; "
                         "ALTER TABLE files DROP COLUMN verified_checksum; DROP TABLE progress_samples; "
                         "UPDATE files SET local_path = '/d/b/' || key WHERE key != 'other'; "
-                        "PRAGMA user_version = 3")
+                        "PRAGMA user_version = 3" + std::string("; ") + kDropSchema7)
                     .ok());
   }
   auto store = OpenWriter();
