@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include "core/bandwidth_schedule.h"
 #include "cli/settings_table.h"
 #include "core/text.h"
 #include "watch/status_server.h"
@@ -213,6 +214,9 @@ Status ValidateSettings(Settings& settings) {
     if (auto address = watch::ParseListenAddress(settings.http_listen); !address.ok()) {
       return invalid("http_listen: " + address.status().message());
     }
+  }
+  if (auto bwlimit = BandwidthSchedule::Parse(settings.bwlimit); !bwlimit.ok()) {
+    return invalid(bwlimit.status().message());
   }
   settings.http_token_file = ExpandUser(settings.http_token_file);
   settings.local_base_path = ExpandUser(settings.local_base_path);

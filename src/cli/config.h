@@ -39,6 +39,7 @@ struct Settings {
   bool xattrs = true;  // S3's metadata on each file as user.s3.* extended attributes
   bool delete_size_only_verified = false;  // delete objects only their size could verify
   int restore_requests_per_second = 200;
+  std::string bwlimit;  // --bwlimit: a rate or a timetable (core/bandwidth_schedule.h); "" = none
   int max_requests_per_second = 0;  // all S3 requests of the process; 0 = no limit
 
   // AWS-shaped settings; empty = let the AWS resolution chain decide.

@@ -16,17 +16,16 @@
 
 namespace s3m::cli {
 
-Result<std::unique_ptr<CommandContext>> CommandContext::Create(const GlobalFlags& flags) {
-  std::unique_ptr<CommandContext> ctx(new CommandContext());
-  ctx->flags_ = flags;
-  Settings& s = ctx->settings_;
-
+std::string ConfigPathFor(const GlobalFlags& flags) {
   // --config FILE must exist; ./s3migrate.toml is read only when present.
-  std::string config_path = flags.config;
-  if (config_path.empty()) {
-    struct stat st {};
-    if (::stat("s3migrate.toml", &st) == 0) config_path = "s3migrate.toml";
-  }
+  if (!flags.config.empty()) return flags.config;
+  struct stat st {};
+  return ::stat("s3migrate.toml", &st) == 0 ? "s3migrate.toml" : "";
+}
+
+Result<Settings> ResolveSettings(const GlobalFlags& flags) {
+  Settings s;
+  const std::string config_path = ConfigPathFor(flags);
   if (!config_path.empty()) S3M_RETURN_IF_ERROR(LoadConfigFile(config_path, s));
 
   for (const auto& [key, values] : flags.settings) {
@@ -40,6 +39,14 @@ Result<std::unique_ptr<CommandContext>> CommandContext::Create(const GlobalFlags
     }
   }
   S3M_RETURN_IF_ERROR(ValidateSettings(s));
+  return s;
+}
+
+Result<std::unique_ptr<CommandContext>> CommandContext::Create(const GlobalFlags& flags) {
+  std::unique_ptr<CommandContext> ctx(new CommandContext());
+  ctx->flags_ = flags;
+  S3M_ASSIGN_OR_RETURN(ctx->settings_, ResolveSettings(flags));
+  const Settings& s = ctx->settings_;
 
   LogLevel level;
   if (!ParseLogLevel(s.log_level, &level)) {

@@ -24,6 +24,12 @@ struct GlobalFlags {
   std::map<std::string, std::vector<std::string>> settings;
 };
 
+// The config file these flags read: --config, else ./s3migrate.toml when
+// present, else "" (none).
+std::string ConfigPathFor(const GlobalFlags& flags);
+// The settings: defaults, the config file, then the flags over it; validated.
+Result<Settings> ResolveSettings(const GlobalFlags& flags);
+
 class CommandContext {
  public:
   // Loads the config file, applies flags over it, validates, sets the log level.

@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/progress_display.h"
+#include "cli/settings_reload.h"
 #include "cli/state_commands.h"
 #include "cli/watch_source.h"
 #include "core/interrupt.h"
@@ -97,6 +98,14 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   opt.sample_interval =
       std::chrono::milliseconds(static_cast<int64_t>(settings.progress_sample_interval * 1000));
   opt.cancelled = &ctx.cancelled();
+  // --bwlimit, kept up to date from the config file (and SIGHUP) by the
+  // reloader while the run lasts.
+  auto schedule = BandwidthSchedule::Parse(settings.bwlimit);
+  if (!schedule.ok()) return FailCommand(schedule.status());
+  BandwidthLimit bandwidth(Clock::Real(), *schedule);
+  opt.bandwidth = &bandwidth;
+  SettingsReloader::InstallHangupHandler();
+  SettingsReloader reloader(ctx.flags(), bandwidth);
 
   const ProgressDisplay::Mode mode =
       ProgressDisplay::ChooseMode(ctx.flags().no_progress, STDOUT_FILENO);

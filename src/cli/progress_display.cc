@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/format.h"
+#include "core/bandwidth_schedule.h"
 #include "cli/state_commands.h"
 
 namespace s3m::cli {
@@ -129,6 +130,15 @@ std::string FormatEta(const engine::ProgressSnapshot& s, std::optional<double> b
       std::chrono::duration<double>(seconds)));
 }
 
+// The rate in force and the setting as typed: "2.00 MB/s (2M)"; with a
+// timetable "off now (08:00,2M 19:00,off)".
+static std::string BandwidthText(const engine::ProgressSnapshot& s) {
+  auto parsed = BandwidthSchedule::Parse(s.bandwidth_schedule);
+  const bool timetable = !parsed.ok() || parsed->NextChangeAfter(0).has_value();
+  return fmt::format("{}{} ({})", FormatBandwidth(s.bandwidth_limit), timetable ? " now" : "",
+                     PrintableKey(s.bandwidth_schedule));
+}
+
 std::string RenderProgressBlock(const engine::ProgressSnapshot& s, const ThroughputWindow& window) {
   const std::optional<double> rate = window.BytesPerSecond();
   std::string out = kRule + "\nMIGRATION PROGRESS\n" + kRule + "\n";
@@ -143,6 +153,7 @@ std::string RenderProgressBlock(const engine::ProgressSnapshot& s, const Through
                                     FormatPercent(s.done.bytes, s.total.bytes)));
   out += Field("Throughput:", ThroughputText(rate));
   if (s.request_limit > 0) out += Field("Request limit:", fmt::format("{} requests/s", s.request_limit));
+  if (!s.bandwidth_schedule.empty()) out += Field("Bandwidth limit:", BandwidthText(s));
   out += "\nStatus Breakdown:\n";
   for (FileState state : store::kAllFileStates) {
     const engine::FilesBytes& fb = InState(s, state);
@@ -180,6 +191,7 @@ std::string RenderProgressLine(const engine::ProgressSnapshot& s, const Throughp
     out += fmt::format(", {} error{}", FormatCount(s.errors_this_run), s.errors_this_run == 1 ? "" : "s");
   }
   if (s.request_limit > 0) out += fmt::format(", limit {} requests/s", s.request_limit);
+  if (!s.bandwidth_schedule.empty()) out += ", bwlimit " + FormatBandwidth(s.bandwidth_limit);
   if (s.dry_run) out += ", dry run";
   if (s.keep_source) out += ", keep source";
   return out;

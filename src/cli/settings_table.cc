@@ -41,6 +41,11 @@ std::vector<SettingSpec> MakeSpecs() {
       {"max_requests_per_second", T::kInteger, &S::max_requests_per_second, "Transfers",
        "S3 requests per second at most, of every kind (GET, HEAD, LIST, DELETE, restores), shared "
        "by all transfers; 0 = no limit.", "--max-requests-per-second", 0, 100000, {}, "no limit", "100"},
+      {"bwlimit", T::kText, &S::bwlimit, "Transfers",
+       "Bandwidth limit of all downloads together, bytes/s with B, K, M, G or T (binary), or a "
+       "timetable of local times \"HH:MM,RATE ...\" (RATE may be off); re-read from the config file "
+       "while migrate runs (at once on SIGHUP).", "--bwlimit", 0, 0, {}, "no limit",
+       R"("08:00,10M 19:00,off")"},
       {"max_attempts", T::kInteger, &S::max_attempts, "Transfers",
        "Failed attempts of one object before it is left in error.", {}, 1, 1000},
       {"stall_timeout", T::kSeconds, &S::stall_timeout, "Transfers",

@@ -310,6 +310,9 @@ Status ObjectDownload::Accept(uint64_t& position, uint64_t end, const char* data
   if (position + n > end) {
     return Status::Error(ErrorKind::kTransient, "the server sent more bytes than asked for");
   }
+  // Paced before it is written: while this thread sleeps, curl reads no
+  // more and TCP slows the sender down.
+  if (settings_.bandwidth) settings_.bandwidth->Acquire(n, settings_.cancelled);
   // Written first, then hashed: the verifier may read the file back.
   S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
   if (feed) feed->Update(data, n);

@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/bandwidth_limit.h"
 #include "core/clock.h"
 #include "core/retry.h"
 #include "core/status.h"
@@ -71,6 +72,8 @@ struct DownloadSettings {
   // Set what S3 knew of the object on the file as extended attributes
   // (object_metadata.h); off with --no-xattrs.
   bool set_attributes = true;
+  // Every received block is paced by it (--bwlimit); nullptr: no limit.
+  BandwidthLimit* bandwidth = nullptr;
   // Every byte received is also added here (the run's throughput).
   std::atomic<uint64_t>* bytes_counter = nullptr;
 };

@@ -182,6 +182,7 @@ void Migrator::Impl::Dispatch(Commands& commands) {
     settings.chunk_size = opt_.chunk_size;
     settings.reread_after_download = opt_.reread_after_download;
     settings.set_attributes = opt_.set_attributes;
+    settings.bandwidth = opt_.bandwidth;
     settings.clock = &clock_;
     settings.cancelled = &stop_;
     settings.bytes_counter = &bytes_received_;

@@ -120,6 +120,11 @@ void RunMetrics(const LiveFigures& live, Writer& w) {
              "When the run next checks the restores under way (Unix time).");
     w.Sample(Epoch(*s.next_restore_check));
   }
+  if (!s.bandwidth_schedule.empty()) {
+    w.Family("s3migrate_bandwidth_limit_bytes_per_second", "gauge",
+             "The --bwlimit rate in force now (0: none now; the timetable may set one later).");
+    w.Sample(static_cast<double>(s.bandwidth_limit.value_or(0)));
+  }
   if (s.request_limit > 0) {
     w.Family("s3migrate_request_limit_per_second", "gauge", "The --max-requests-per-second budget.");
     w.Sample(s.request_limit);

@@ -136,6 +136,13 @@ ProgressSnapshot Coordinator::Progress(int64_t bytes_received, int active_transf
   snap.dry_run = ctx_.opt.dry_run;
   snap.keep_source = ctx_.opt.keep_source;
   snap.request_limit = ctx_.opt.max_requests_per_second;
+  if (ctx_.opt.bandwidth != nullptr) {
+    const BandwidthSchedule schedule = ctx_.opt.bandwidth->schedule();
+    if (schedule.limits_ever()) {
+      snap.bandwidth_limit = ctx_.opt.bandwidth->rate();
+      snap.bandwidth_schedule = schedule.text();
+    }
+  }
   return snap;
 }
 

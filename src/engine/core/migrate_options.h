@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/bandwidth_limit.h"
 #include "core/clock.h"
 #include "engine/delete_gate.h"
 #include "engine/progress.h"
@@ -43,6 +44,8 @@ struct MigrateOptions {
 
   // --max-requests-per-second, enforced by the S3 client; here to be shown.
   int max_requests_per_second = 0;
+  // --bwlimit: every received byte passes through it (nullptr: no limit).
+  BandwidthLimit* bandwidth = nullptr;
 
   std::chrono::milliseconds progress_interval{2000};
   std::function<void(const ProgressSnapshot&)> on_progress;

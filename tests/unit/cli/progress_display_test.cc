@@ -328,6 +328,23 @@ TEST(ProgressBlockTest, KeepSourceIsMarkedAndEmptyRunsDoNotDivideByZero) {
   EXPECT_THAT(block, HasSubstr("Status Breakdown:\n====="));
 }
 
+TEST(ProgressBlockTest, TheLimitsInForceAreShown) {
+  engine::ProgressSnapshot s;
+  s.request_limit = 20;
+  s.bandwidth_limit = 2 << 20;
+  s.bandwidth_schedule = "2M";
+  std::string block = RenderProgressBlock(s, ThroughputWindow());
+  EXPECT_THAT(block, HasSubstr("\nRequest limit:   20 requests/s\n"));
+  EXPECT_THAT(block, HasSubstr("\nBandwidth limit: 2.00 MB/s (2M)\n"));
+  EXPECT_THAT(RenderProgressLine(s, ThroughputWindow()), HasSubstr(", limit 20 requests/s, bwlimit 2.00 MB/s"));
+  s.bandwidth_limit.reset();
+  s.bandwidth_schedule = "08:00,2M 19:00,off";
+  block = RenderProgressBlock(s, ThroughputWindow());
+  EXPECT_THAT(block, HasSubstr("\nBandwidth limit: off now (08:00,2M 19:00,off)\n"));
+  s.bandwidth_schedule.clear();
+  EXPECT_THAT(RenderProgressBlock(s, ThroughputWindow()), Not(HasSubstr("Bandwidth")));
+}
+
 TEST(ProgressLineTest, OneLineWithTheSameFigures) {
   engine::ProgressSnapshot s = GuideSnapshot();
   EXPECT_EQ(RenderProgressLine(s, WindowAt19_45()),

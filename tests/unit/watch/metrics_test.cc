@@ -50,6 +50,9 @@ TEST(MetricsTest, RunCountersInsideAMigrate) {
   live.snapshot.retries_by_kind = {{"Throttled", 2}};
   live.snapshot.errors_by_kind = {{"AccessDenied", 1}};
   live.snapshot.queues.deletes_pending = 9;
+  live.snapshot.request_limit = 20;
+  live.snapshot.bandwidth_limit = 1 << 20;
+  live.snapshot.bandwidth_schedule = "1M";
   live.bytes_per_second = 2048.5;
   d.live = live;
   const std::string text = MetricsText(d);
@@ -61,6 +64,8 @@ TEST(MetricsTest, RunCountersInsideAMigrate) {
   EXPECT_NE(text.find("s3migrate_retries_total{kind=\"Throttled\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("s3migrate_errors_total{kind=\"AccessDenied\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("s3migrate_queued_objects{queue=\"delete\"} 9\n"), std::string::npos);
+  EXPECT_NE(text.find("s3migrate_request_limit_per_second 20\n"), std::string::npos);
+  EXPECT_NE(text.find("s3migrate_bandwidth_limit_bytes_per_second 1048576\n"), std::string::npos) << text;
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {
