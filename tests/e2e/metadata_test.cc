@@ -113,6 +113,25 @@ TEST_F(MetadataTest, TagsUserMetadataAndHeadersAreInTheDatabaseOnTheFilesAndInTh
   EXPECT_EQ(lines, 3);
 }
 
+// Tags that cannot be read (credentials without s3:GetObjectTagging) fail
+// that object alone: it stays in S3 with its tags, in error naming the
+// cause; the others move.
+TEST_F(MetadataTest, AnObjectWhoseTagsCannotBeReadStaysInS3) {
+  PutObjects();
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  AddFault({{"kind", "access_denied"}, {"operations", {"GetObjectTagging"}}, {"keys", {"report.pdf"}}});
+  ProcessResult r = run_->Run({"migrate"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_EQ(RemainingKeys("meta"), std::vector<std::string>{"report.pdf"});
+  const auto errors = Sql(run_->db(), "SELECT key || ' ' || error_message FROM files WHERE state = 'error'");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("report.pdf"), std::string::npos);
+  EXPECT_NE(errors[0].find("GetObjectTagging"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("AccessDenied"), std::string::npos) << errors[0];
+  EXPECT_FALSE(std::filesystem::exists(run_->dest() + "/meta/report.pdf")) << "no copy without its tags";
+  EXPECT_EQ(SqlInt(run_->db(), "SELECT COUNT(*) FROM files WHERE state = 'deleted'"), 2);
+}
+
 TEST_F(MetadataTest, NoXattrsLeavesTheFilesBareAndTheDatabaseComplete) {
   PutObjects();
   ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
