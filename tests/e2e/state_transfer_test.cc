@@ -143,6 +143,46 @@ TEST_F(StateTransferTest, ExportedToPostgresAndImportedBackTheSameRows) {
   EXPECT_EQ(secret.err.find("hunter2"), std::string::npos) << secret.err;
 }
 
+// The exported database keeps itself consistent the way the SQLite one
+// does: every UPDATE and DELETE of `files` (a user's own in psql too) is
+// counted in file_totals by triggers, and a new row gets an id after the
+// exported ones.
+TEST_F(StateTransferTest, TheExportedDatabaseKeepsItsTotalsAndIdsByItself) {
+  CreateBucket("totals");
+  for (int i = 0; i < 5; ++i) Put("totals", "k" + std::to_string(i), std::string(100 + i, 'x'));
+  Put("totals", "cold", "archived", "GLACIER");
+  ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
+  const std::string uri = FreshDatabase();
+  ASSERT_EQ(run_->Run({"state", "export", "--to", uri}).exit_code, 0);
+  auto pg = store::PgConnection::Connect(uri);
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  const char* kCounted =
+      "SELECT COALESCE(string_agg(line, '; ' ORDER BY line), '') FROM (SELECT concat_ws(' ', bucket, state, "
+      "storage_class, archived, archived_day, files, bytes) AS line FROM ({}) t WHERE files <> 0) u";
+  const std::string totals = fmt::format(
+      fmt::runtime(kCounted), "SELECT bucket, state, storage_class, archived, archived_day, files, bytes FROM file_totals");
+  const std::string recount = fmt::format(
+      fmt::runtime(kCounted),
+      "SELECT bucket, state, storage_class, archived, CASE WHEN archived <> 0 THEN substr(last_modified, 1, 10) "
+      "ELSE '' END AS archived_day, COUNT(*) AS files, SUM(size) AS bytes FROM files GROUP BY 1, 2, 3, 4, 5");
+  for (const char* change :
+       {"UPDATE files SET state = 'error', error_message = 'x' WHERE key IN ('k0', 'k1')",
+        "UPDATE files SET size = size + 1000 WHERE key = 'k2'", "DELETE FROM files WHERE key = 'k3'",
+        "UPDATE files SET archived = 0, storage_class = 'STANDARD' WHERE key = 'cold'"}) {
+    ASSERT_TRUE(pg->Exec(change).ok()) << change;
+    auto counted = pg->Query(totals);
+    auto recounted = pg->Query(recount);
+    ASSERT_TRUE(counted.ok() && recounted.ok()) << counted.status().ToString() << recounted.status().ToString();
+    EXPECT_EQ(counted->Text(0, 0), recounted->Text(0, 0)) << "after " << change;
+  }
+  auto inserted = pg->Query("INSERT INTO files (bucket, key, state, created_at, updated_at) "
+                            "VALUES ('totals', 'new', 'discovered', 'x', 'x') RETURNING id");
+  ASSERT_TRUE(inserted.ok()) << inserted.status().ToString();
+  auto highest = pg->Query("SELECT MAX(id) FROM files WHERE key <> 'new'");
+  ASSERT_TRUE(highest.ok());
+  EXPECT_GT(std::stoll(inserted->Text(0, 0)), std::stoll(highest->Text(0, 0)));
+}
+
 TEST_F(StateTransferTest, AKeyThatIsNotUtf8NeedsAnSqlAsciiDatabase) {
   CreateBucket("transfer");
   Put("transfer", "ok.txt", "fine");
