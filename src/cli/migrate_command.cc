@@ -14,6 +14,7 @@
 #include "cli/state_commands.h"
 #include "cli/watch_source.h"
 #include "core/interrupt.h"
+#include "core/logging.h"
 #include "engine/file_system.h"
 #include "engine/migrator.h"
 
@@ -68,6 +69,21 @@ CLI::App* AddMigrateCommand(CLI::App& app, MigrateCommandOptions& options) {
   return cmd;
 }
 
+namespace {
+
+// Each transfer gets about the limit over the concurrency; under the stall
+// threshold (1 KiB/s for stall_timeout, s3/http.h) transfers would be taken
+// for stalled and retried, over and over.
+void WarnIfTooLowPerTransfer(const BandwidthSchedule& schedule, int concurrency, double stall_timeout) {
+  const std::optional<uint64_t> lowest = schedule.lowest_rate();
+  if (!lowest || concurrency <= 0 || *lowest / static_cast<uint64_t>(concurrency) >= 2048) return;
+  S3M_LOG_WARN("bwlimit {} over {} transfers leaves each under 2 KiB/s: transfers receiving under 1 KiB/s "
+               "for {} s are abandoned as stalled; lower --concurrency or raise the limit",
+               FormatBandwidth(lowest), concurrency, stall_timeout);
+}
+
+}  // namespace
+
 int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx) {
   const Settings& settings = ctx.settings();
   auto store = ctx.Store();
@@ -102,6 +118,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   // reloader while the run lasts.
   auto schedule = BandwidthSchedule::Parse(settings.bwlimit);
   if (!schedule.ok()) return FailCommand(schedule.status());
+  WarnIfTooLowPerTransfer(*schedule, opt.concurrency, settings.stall_timeout);
   BandwidthLimit bandwidth(Clock::Real(), *schedule);
   opt.bandwidth = &bandwidth;
   SettingsReloader::InstallHangupHandler();

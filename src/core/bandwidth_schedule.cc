@@ -117,6 +117,14 @@ bool BandwidthSchedule::limits_ever() const {
   return std::any_of(entries_.begin(), entries_.end(), [](const Entry& e) { return e.rate.has_value(); });
 }
 
+std::optional<uint64_t> BandwidthSchedule::lowest_rate() const {
+  std::optional<uint64_t> lowest;
+  for (const Entry& e : entries_) {
+    if (e.rate && (!lowest || *e.rate < *lowest)) lowest = e.rate;
+  }
+  return lowest;
+}
+
 std::string FormatBandwidth(std::optional<uint64_t> bytes_per_second) {
   return bytes_per_second ? FormatBytes(static_cast<int64_t>(*bytes_per_second)) + "/s" : "off";
 }

@@ -39,6 +39,8 @@ class BandwidthSchedule {
   // the rate changes, or nullopt when it never does.
   std::optional<int> NextChangeAfter(int second_of_day) const;
   bool limits_ever() const;
+  // The lowest rate of any entry (nullopt when none limits).
+  std::optional<uint64_t> lowest_rate() const;
   const std::string& text() const { return text_; }
 
  private:

@@ -31,6 +31,8 @@ TEST(BandwidthScheduleTest, RatesWithBinarySuffixes) {
   EXPECT_EQ(Parsed("").RateAt(0), std::nullopt);
   EXPECT_FALSE(Parsed("").limits_ever());
   EXPECT_TRUE(Parsed("10M").limits_ever());
+  EXPECT_EQ(Parsed("08:00,2M 12:00,512K 19:00,off").lowest_rate(), 512u * 1024);
+  EXPECT_EQ(Parsed("off").lowest_rate(), std::nullopt);
 }
 
 TEST(BandwidthScheduleTest, ATimetableHoldsEachRateUntilTheNextAndWrapsAtMidnight) {
