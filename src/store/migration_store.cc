@@ -264,8 +264,10 @@ Result<bool> MigrationStore::RecordChanged(const ChangedObject& c) {
 
 Status MigrationStore::AddDoneChunks(int64_t file_id,
                                      const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
-  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("INSERT OR REPLACE INTO download_chunks (file_id, offset, "
-                                   "length) VALUES (?1, ?2, ?3)"));
+  // "offset" quoted: a reserved word in PostgreSQL.
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("INSERT INTO download_chunks (file_id, \"offset\", length) "
+                                            "VALUES (?1, ?2, ?3) ON CONFLICT (file_id, \"offset\") "
+                                            "DO UPDATE SET length = excluded.length"));
   for (const auto& [offset, length] : ranges) {
     s->Bind(1, file_id).Bind(2, static_cast<int64_t>(offset)).Bind(3, static_cast<int64_t>(length));
     S3M_RETURN_IF_ERROR(s->Run());
@@ -275,8 +277,8 @@ Status MigrationStore::AddDoneChunks(int64_t file_id,
 }
 
 Result<std::vector<std::pair<uint64_t, uint64_t>>> MigrationStore::DoneChunks(int64_t file_id) {
-  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("SELECT offset, length FROM download_chunks "
-                                                "WHERE file_id = ?1 ORDER BY offset"));
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("SELECT \"offset\", length FROM download_chunks "
+                                                "WHERE file_id = ?1 ORDER BY \"offset\""));
   s->Bind(1, file_id);
   std::vector<std::pair<uint64_t, uint64_t>> out;
   for (;;) {

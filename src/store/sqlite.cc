@@ -321,15 +321,6 @@ Result<std::vector<std::string>> Database::QueryStrings(std::string_view sql, in
   return out;
 }
 
-int64_t Database::LastInsertRowId() const {
-  // PostgreSQL: the value the last INSERT drew from an identity column's
-  // sequence in this session (0 when none did).
-  if (pg_) {
-    auto last = pg_->Query("SELECT lastval()");
-    return last.ok() ? last->Int(0, 0) : 0;
-  }
-  return sqlite3_last_insert_rowid(db_);
-}
 int Database::Changes() const { return pg_ ? static_cast<int>(pg_changes_) : sqlite3_changes(db_); }
 
 Status Database::ErrorFrom(int rc, std::string_view operation) const {

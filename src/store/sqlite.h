@@ -139,7 +139,6 @@ class Database {
   // Runs a query and collects one text column of every row.
   Result<std::vector<std::string>> QueryStrings(std::string_view sql, int column = 0);
 
-  int64_t LastInsertRowId() const;
   int Changes() const;
 
   // The Status for SQLite result code `rc` during `operation`, with the

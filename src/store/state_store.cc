@@ -215,8 +215,8 @@ Status StateStore::PrepareWriteStatements() {
       add_totals_,
       db_->Prepare("INSERT INTO file_totals (bucket, state, storage_class, archived, "
                    "archived_day, files, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                   "ON CONFLICT DO UPDATE SET files = files + excluded.files, "
-                   "bytes = bytes + excluded.bytes"));
+                   "ON CONFLICT (bucket, state, storage_class, archived, archived_day) DO UPDATE SET "
+                   "files = file_totals.files + excluded.files, bytes = file_totals.bytes + excluded.bytes"));
   // First listing of a bucket: nothing to reconcile with. A key the server
   // lists twice (s3rver's repeats) stays one row.
   S3M_ASSIGN_OR_RETURN(
@@ -417,7 +417,7 @@ Result<size_t> StateStore::InsertFreshBatchesLocked(const std::string& bucket, i
         Statement recount,
         db_->Prepare("INSERT INTO file_totals (bucket, state, storage_class, archived, "
                      "archived_day, files, bytes) SELECT bucket, state, storage_class, archived, "
-                     "CASE WHEN archived THEN substr(last_modified, 1, 10) ELSE '' END, COUNT(*), "
+                     "CASE WHEN archived <> 0 THEN substr(last_modified, 1, 10) ELSE '' END, COUNT(*), "
                      "SUM(size) FROM files WHERE bucket = ?1 GROUP BY 1, 2, 3, 4, 5"));
     S3M_RETURN_IF_ERROR(recount.Bind(1, bucket).Run());
   }

@@ -32,7 +32,7 @@ Status StateStore::AddProgressSample(const ProgressSample& sample) {
   for (int i = 1; i <= count; ++i) placeholders += fmt::format("{}?{}", i > 1 ? ", " : "", i);
   S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db_));
   S3M_ASSIGN_OR_RETURN(Statement s,
-                       db_->Prepare(fmt::format("INSERT INTO progress_samples ({}, {}) VALUES ({})",
+                       db_->Prepare(fmt::format("INSERT INTO progress_samples ({}, {}) VALUES ({}) RETURNING id",
                                                 kSampleColumns, StateColumns(), placeholders)));
   s.Bind(1, sample.at)
       .Bind(2, sample.run_started_at)
@@ -47,8 +47,10 @@ Status StateStore::AddProgressSample(const ProgressSample& sample) {
     s.Bind(index++, t.files);
     s.Bind(index++, t.bytes);
   }
-  S3M_RETURN_IF_ERROR(s.Run());
-  const int64_t id = db_->LastInsertRowId();
+  S3M_ASSIGN_OR_RETURN(bool returned, s.Step());
+  if (!returned) return Status::Error(ErrorKind::kFatal, "INSERT INTO progress_samples returned no id");
+  const int64_t id = s.ColumnInt(0);
+  s.Reset();
   S3M_ASSIGN_OR_RETURN(Statement trim, db_->Prepare("DELETE FROM progress_samples WHERE id <= ?1"));
   S3M_RETURN_IF_ERROR(trim.Bind(1, id - kMaxProgressSamples).Run());
   return txn.Commit();
