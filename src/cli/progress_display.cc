@@ -133,9 +133,7 @@ std::string FormatEta(const engine::ProgressSnapshot& s, std::optional<double> b
 // The rate in force and the setting as typed: "2.00 MB/s (2M)"; with a
 // timetable "off now (08:00,2M 19:00,off)".
 static std::string BandwidthText(const engine::ProgressSnapshot& s) {
-  auto parsed = BandwidthSchedule::Parse(s.bandwidth_schedule);
-  const bool timetable = !parsed.ok() || parsed->NextChangeAfter(0).has_value();
-  return fmt::format("{}{} ({})", FormatBandwidth(s.bandwidth_limit), timetable ? " now" : "",
+  return fmt::format("{}{} ({})", FormatBandwidth(s.bandwidth_limit), s.bandwidth_timetable ? " now" : "",
                      PrintableKey(s.bandwidth_schedule));
 }
 

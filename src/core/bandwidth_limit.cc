@@ -50,6 +50,13 @@ void BandwidthLimit::RefreshLocked(Clock::MonoTime now) {
   rate_ = rate;
 }
 
+BandwidthLimit::InForce BandwidthLimit::in_force() {
+  std::lock_guard lock(mu_);
+  RefreshLocked(clock_.MonotonicNow());
+  if (!schedule_.limits_ever()) return {};
+  return {rate_, schedule_.text(), schedule_.NextChangeAfter(0).has_value()};
+}
+
 Clock::Duration BandwidthLimit::TryPass(uint64_t bytes) {
   std::lock_guard lock(mu_);
   const Clock::MonoTime now = clock_.MonotonicNow();

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "core/bandwidth_schedule.h"
 #include "core/clock.h"
@@ -31,6 +32,14 @@ class BandwidthLimit {
   BandwidthSchedule schedule() const;
   // The rate in force now (nullopt: none).
   std::optional<uint64_t> rate();
+
+  // What the progress display shows, read under one lock.
+  struct InForce {
+    std::optional<uint64_t> rate;  // now
+    std::string setting;           // as given; "" when it never limits
+    bool timetable = false;        // the rate changes with the time of day
+  };
+  InForce in_force();
 
   // Lets `bytes` pass and returns zero when they are due, or returns how
   // long until they are (and lets nothing pass).

@@ -69,10 +69,11 @@ struct ProgressSnapshot {
   bool dry_run = false;
   bool keep_source = false;
   int request_limit = 0;  // --max-requests-per-second (0: none), for the display
-  // --bwlimit: the rate in force (nullopt: none now) and the setting as
-  // given ("" when there is none at any time).
+  // --bwlimit: the rate in force (nullopt: none now), the setting as given
+  // ("" when there is none at any time), and whether it is a timetable.
   std::optional<uint64_t> bandwidth_limit;
   std::string bandwidth_schedule;
+  bool bandwidth_timetable = false;
 };
 
 // One object left behind, for the final summary.

@@ -397,14 +397,22 @@ void Emulator::PutObject(Call& call) {
 // - x-amz-checksum-mode: ENABLED returns x-amz-checksum-<alg> and
 //   x-amz-checksum-type (for a part of a COMPOSITE upload, that part's
 //   checksum; none for ranges).
-void Emulator::GetOrHeadObject(Call& call, bool head) {
+ErrorOr<ObjectVersion> Emulator::ReadableVersion(const Call& call, bool* versioned_bucket) {
   auto bucket = store_.FindBucket(call.bucket);
-  if (!bucket) return SendError(call, NoSuchBucket(call.bucket));
+  if (!bucket) return NoSuchBucket(call.bucket);
+  *versioned_bucket = !bucket->versioning.empty();
   const std::string version_id = call.QueryValue("versionId");
   auto found = store_.Get(call.bucket, call.key, version_id);
+  if (!found.ok()) return found.error();
+  if (found.value().is_delete_marker) return DeleteMarkerError(found.value(), version_id, *versioned_bucket);
+  return found;
+}
+
+void Emulator::GetOrHeadObject(Call& call, bool head) {
+  bool versioned = false;
+  auto found = ReadableVersion(call, &versioned);
   if (!found.ok()) return SendError(call, found.error());
   const ObjectVersion& v = found.value();
-  if (v.is_delete_marker) return SendError(call, DeleteMarkerError(v, version_id, !bucket->versioning.empty()));
   if (auto refused = CheckCustomerKey(call, v)) return SendError(call, *refused);
   if (auto refused = EvaluateConditions(call, v)) {
     if (refused->status == 304) {
@@ -465,7 +473,7 @@ void Emulator::GetOrHeadObject(Call& call, bool head) {
     status = 206;
     checksum_mode = false;  // a range has no checksum of its own
   }
-  AddObjectHeaders(call.res, v, !bucket->versioning.empty(), checksum_mode && part == nullptr, now);
+  AddObjectHeaders(call.res, v, versioned, checksum_mode && part == nullptr, now);
   if (checksum_mode && part != nullptr && v.checksum_type == "COMPOSITE" && !part->checksum.empty()) {
     if (auto alg = s3m::ParseChecksumAlgorithm(v.checksum_algorithm)) {
       call.res.set_header(s3m::ChecksumHeaderName(*alg), part->checksum);
@@ -544,14 +552,11 @@ void Emulator::RestoreObject(Call& call) {
 // GetObjectTagging: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectTagging.html
 //   <Tagging><TagSet><Tag><Key>project</Key><Value>alpha</Value></Tag></TagSet></Tagging>
 void Emulator::GetObjectTagging(Call& call) {
-  auto bucket = store_.FindBucket(call.bucket);
-  if (!bucket) return SendError(call, NoSuchBucket(call.bucket));
-  const std::string version_id = call.QueryValue("versionId");
-  auto found = store_.Get(call.bucket, call.key, version_id);
+  bool versioned = false;
+  auto found = ReadableVersion(call, &versioned);
   if (!found.ok()) return SendError(call, found.error());
   const ObjectVersion& v = found.value();
-  if (v.is_delete_marker) return SendError(call, DeleteMarkerError(v, version_id, !bucket->versioning.empty()));
-  if (!bucket->versioning.empty()) call.res.set_header("x-amz-version-id", v.version_id);
+  if (versioned) call.res.set_header("x-amz-version-id", v.version_id);
   XmlWriter w("Tagging");
   w.Open("TagSet");
   for (const auto& [key, value] : v.tags) w.Open("Tag").Element("Key", key).Element("Value", value).Close("Tag");

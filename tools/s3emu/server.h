@@ -136,6 +136,9 @@ class Emulator {
   void PutObject(Call& call);
   void GetOrHeadObject(Call& call, bool head);
   void GetObjectTagging(Call& call);
+  // The version GET, HEAD and ?tagging name (versionId, or the latest); a
+  // missing bucket or key, or a delete marker, is the error to answer.
+  ErrorOr<ObjectVersion> ReadableVersion(const Call& call, bool* versioned_bucket);
   void DeleteObject(Call& call);
   void RestoreObject(Call& call);
 

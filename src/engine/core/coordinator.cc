@@ -137,11 +137,10 @@ ProgressSnapshot Coordinator::Progress(int64_t bytes_received, int active_transf
   snap.keep_source = ctx_.opt.keep_source;
   snap.request_limit = ctx_.opt.max_requests_per_second;
   if (ctx_.opt.bandwidth != nullptr) {
-    const BandwidthSchedule schedule = ctx_.opt.bandwidth->schedule();
-    if (schedule.limits_ever()) {
-      snap.bandwidth_limit = ctx_.opt.bandwidth->rate();
-      snap.bandwidth_schedule = schedule.text();
-    }
+    BandwidthLimit::InForce bandwidth = ctx_.opt.bandwidth->in_force();
+    snap.bandwidth_limit = bandwidth.rate;
+    snap.bandwidth_schedule = std::move(bandwidth.setting);
+    snap.bandwidth_timetable = bandwidth.timetable;
   }
   return snap;
 }

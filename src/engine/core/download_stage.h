@@ -61,7 +61,6 @@ class DownloadStage {
   bool WantsMore() const;
 
   Status OnDone(const store::WorkItem& item, const DownloadOutcome& out);
-  bool attribute_note_said_ = false;
   Status OnNeedsRestore(const store::WorkItem& item, const DownloadOutcome& out);
   Status OnPathConflict(const store::WorkItem& item, const DownloadOutcome& out);
   Status OnDiskFull(const store::WorkItem& item, const DownloadOutcome& out);
@@ -74,6 +73,7 @@ class DownloadStage {
   FileSystem& fs_;
   int64_t resume_cursor_ = 0, download_cursor_ = 0;
   bool resume_done_ = false, download_done_ = false;
+  bool attribute_note_said_ = false;  // the xattr warning is given once a run
 };
 
 }  // namespace s3m::engine

@@ -339,6 +339,7 @@ TEST(ProgressBlockTest, TheLimitsInForceAreShown) {
   EXPECT_THAT(RenderProgressLine(s, ThroughputWindow()), HasSubstr(", limit 20 requests/s, bwlimit 2.00 MB/s"));
   s.bandwidth_limit.reset();
   s.bandwidth_schedule = "08:00,2M 19:00,off";
+  s.bandwidth_timetable = true;
   block = RenderProgressBlock(s, ThroughputWindow());
   EXPECT_THAT(block, HasSubstr("\nBandwidth limit: off now (08:00,2M 19:00,off)\n"));
   s.bandwidth_schedule.clear();
