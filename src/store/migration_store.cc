@@ -15,7 +15,7 @@ constexpr const char* kWorkColumns =
     "f.last_modified, f.checksum_algorithm, f.checksum_type, f.state, f.attempts, "
     "f.error_message, f.local_path, f.restore_requested_at, f.restore_tier, f.restore_expiry, "
     "f.verified_by, f.previous_local_path, "
-    "COALESCE(b.listing_api = 'ListObjectVersions', 0)";
+    "CASE WHEN b.listing_api = 'ListObjectVersions' THEN 1 ELSE 0 END";
 
 constexpr const char* kWorkFrom = "files f LEFT JOIN buckets b ON b.name = f.bucket";
 

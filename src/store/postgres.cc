@@ -52,6 +52,9 @@ std::optional<std::string> PgResult::OptionalText(int row, int column) const {
 }
 int64_t PgResult::Int(int row, int column) const {
   const std::string text = Text(row, column);
+  // A boolean result (EXISTS, a comparison) is 't' or 'f' in text: read it
+  // as SQLite gives it, 1 or 0.
+  if (text == "t") return 1;
   int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;

@@ -40,7 +40,8 @@ class PgResult {
   bool IsNull(int row, int column) const;
   std::string Text(int row, int column) const;  // "" for NULL
   std::optional<std::string> OptionalText(int row, int column) const;
-  int64_t Int(int row, int column) const;  // 0 for NULL or not a number
+  // 0 for NULL or not a number; a boolean is 1 (t) or 0 (f), as in SQLite.
+  int64_t Int(int row, int column) const;
   // The number of rows an INSERT/UPDATE/DELETE touched.
   int64_t Affected() const;
   pg_result* raw() const { return result_.get(); }

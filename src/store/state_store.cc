@@ -1,6 +1,7 @@
 #include "store/state_store.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "store/postgres.h"
 #include "store/reconcile.h"
 #include "store/schema.h"
+#include "store/schema_postgres.h"
 
 namespace s3m::store {
 
@@ -106,37 +108,89 @@ StateStore::StateStore(std::unique_ptr<Database> db, std::optional<WriterLock> l
 
 StateStore::~StateStore() = default;
 
-Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& uri,
-                                                             const StoreOptions& options, Clock* clock) {
+namespace {
+
+// The advisory lock every writing s3migrate process takes on a PostgreSQL
+// state (the WriterLock of a SQLite file): one session-level lock, held by
+// the connection, dropped by the server when the connection ends (even when
+// its process was killed). Any constant would do; this one reads "s3m" "lock".
+constexpr int64_t kPostgresWriterLockKey = 0x73336d006c6f636b;
+
+ErrorContext OpenContext(const std::string& where) {
   ErrorContext ctx;
   ctx.operation = "open database";
-  ctx.path = RedactPostgresUri(uri);
-  if (options.mode == OpenMode::kWrite) {
-    // Workers writing one PostgreSQL state come with their claims and leases
-    // (docs/design/scale-out.md); until then it is read, not written.
-    return Status::Error(ErrorKind::kUnsupported,
-                         "a PostgreSQL state database can be read (status, report, serve, verify) "
-                         "but not yet written by this command; work on the SQLite database and "
-                         "`s3migrate state export` it",
-                         ctx);
-  }
+  ctx.path = where;
+  return ctx;
+}
+
+// Takes the writer lock or says who holds it (their application_name names
+// the command, the pid and the host: see OpenPostgres).
+Status LockPostgresWriter(Database& db) {
+  S3M_ASSIGN_OR_RETURN(Statement take, db.Prepare("SELECT CASE WHEN pg_try_advisory_lock(?1) THEN 1 ELSE 0 END"));
+  take.Bind(1, kPostgresWriterLockKey);
+  S3M_ASSIGN_OR_RETURN(bool row, take.Step());
+  if (row && take.ColumnInt(0) == 1) return Status::Ok();
+  take.Reset();
+  // Sample: "s3migrate scan (pid 4242 on host-a)" | 2026-12-05 14:20:01+00
+  S3M_ASSIGN_OR_RETURN(
+      Statement holder,
+      db.Prepare("SELECT a.application_name, to_char(a.backend_start, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+                 "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                 "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+                 "(SELECT oid FROM pg_database WHERE datname = current_database()) "
+                 "AND (CAST(l.classid AS BIGINT) << 32 | CAST(l.objid AS BIGINT)) = ?1"));
+  holder.Bind(1, kPostgresWriterLockKey);
+  S3M_ASSIGN_OR_RETURN(bool found, holder.Step());
+  const std::string who = found ? fmt::format("{}, connected since {}", holder.ColumnText(0), holder.ColumnText(1))
+                                : std::string("another process");
+  return Status::Error(ErrorKind::kConflict,
+                       fmt::format("the state database is in use by {}; wait for it to finish (or stop "
+                                   "it), then run this again",
+                                   who),
+                       OpenContext(db.path()));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& uri,
+                                                             const StoreOptions& options, Clock* clock) {
   S3M_ASSIGN_OR_RETURN(Database opened, Database::Open(uri, {}));
   auto db = std::make_unique<Database>(std::move(opened));
-  auto version = db->QueryStrings("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'");
-  if (!version.ok() || version->size() != 1) {
-    return Status::Error(ErrorKind::kInvalidArgument,
-                         "this PostgreSQL database holds no s3migrate state (no s3migrate_meta); "
-                         "`s3migrate state export --to URI` puts one there",
-                         ctx);
+  // Who this connection is, as pg_stat_activity (and a refused second
+  // writer) shows it.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  S3M_ASSIGN_OR_RETURN(Statement name, db->Prepare("SELECT set_config('application_name', ?1, false)"));
+  S3M_RETURN_IF_ERROR(
+      name.Bind(1, fmt::format("s3migrate {} (pid {} on {})", options.command, ::getpid(), host)).Run());
+  if (options.mode == OpenMode::kWrite) {
+    // The lock first: creating the schema must not race another writer.
+    S3M_RETURN_IF_ERROR(LockPostgresWriter(*db));
+    // A commit the delete gate relies on must be on the server's disk when
+    // COMMIT returns, whatever the server's default (PRODUCT.md §5.1).
+    if (options.synchronous == Synchronous::kFull) S3M_RETURN_IF_ERROR(db->Exec("SET synchronous_commit TO on"));
   }
-  if ((*version)[0] != std::to_string(kSchemaVersion)) {
+  S3M_ASSIGN_OR_RETURN(int version, DetectPostgresSchemaVersion(*db));
+  if (version == 0) {
+    if (options.mode == OpenMode::kRead) {
+      return Status::Error(ErrorKind::kInvalidArgument,
+                           "this PostgreSQL database holds no s3migrate state yet; run `s3migrate scan "
+                           "--db URI` (or `s3migrate state export --to URI`) first",
+                           OpenContext(db->path()));
+    }
+    S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db));
+    S3M_RETURN_IF_ERROR(CreatePostgresSchema(*db, fmt::format("s3migrate {}", options.command)));
+    S3M_RETURN_IF_ERROR(txn.Commit());
+  } else if (version != kSchemaVersion) {
     return Status::Error(ErrorKind::kFatal,
                          fmt::format("the state in PostgreSQL has schema version {}; this s3migrate "
-                                     "reads version {}",
-                                     (*version)[0], kSchemaVersion),
-                         ctx);
+                                     "reads and writes version {}",
+                                     version, kSchemaVersion),
+                         OpenContext(db->path()));
   }
-  return std::unique_ptr<StateStore>(new StateStore(std::move(db), std::nullopt, clock));
+  std::unique_ptr<StateStore> store(new StateStore(std::move(db), std::nullopt, clock));
+  if (options.mode == OpenMode::kWrite) S3M_RETURN_IF_ERROR(store->PrepareWriteStatements());
+  return store;
 }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
@@ -200,7 +254,7 @@ Status StateStore::PrepareWriteStatements() {
                                     "last_modified, checksum_algorithm, checksum_type, "
                                     "restore_expiry, local_path, gone_at, previous_etag, "
                                     "previous_size, previous_version_id, previous_local_path, "
-                                    "verified_at IS NOT NULL "
+                                    "CASE WHEN verified_at IS NOT NULL THEN 1 ELSE 0 END "
                                     "FROM files WHERE bucket = ?1 AND key = ?2 AND is_latest = 1"));
   S3M_ASSIGN_OR_RETURN(
       insert_file_,
@@ -312,7 +366,7 @@ Result<BucketRecord> StateStore::StartListing(const StartListingRequest& request
               "scan_generation, scan_filter, scan_started_at, updated_at) "
               "VALUES (?1, ?2, ?3, ?4, 'listing', 1, ?5, ?6, ?6) "
               "ON CONFLICT (name) DO UPDATE SET region = ?2, versioning = ?3, listing_api = ?4, "
-              "scan_state = 'listing', scan_generation = scan_generation + 1, "
+              "scan_state = 'listing', scan_generation = buckets.scan_generation + 1, "
               "continuation_token = '', version_id_marker = '', last_key = '', scan_filter = ?5, "
               "scan_started_at = ?6, scan_completed_at = NULL, listed_objects = 0, "
               "listed_bytes = 0, noncurrent_versions = 0, noncurrent_bytes = 0, "

@@ -320,7 +320,9 @@ class StateStore {
 
  private:
   StateStore(std::unique_ptr<Database> db, std::optional<WriterLock> lock, Clock* clock);
-  // A PostgreSQL state (postgresql:// URI): read-only for now.
+  // A PostgreSQL state (postgresql:// URI). A writer takes the advisory
+  // writer lock (the WriterLock's stand-in) and makes the schema in an empty
+  // database; a reader needs a state already there.
   static Result<std::unique_ptr<StateStore>> OpenPostgres(const std::string& uri, const StoreOptions& options,
                                                           Clock* clock);
   Status PrepareWriteStatements();

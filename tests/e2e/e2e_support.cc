@@ -12,7 +12,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "store/postgres.h"
 
 extern char** environ;
 
@@ -126,6 +129,20 @@ std::vector<std::string> Sql(const std::string& db_path, const std::string& quer
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return rows;
+}
+
+std::string FreshPostgresDatabase(const std::string& options) {
+  static int databases = 0;
+  const char* admin = std::getenv("S3M_TEST_POSTGRES_ADMIN_URI");
+  EXPECT_NE(admin, nullptr) << "run under scripts/with-test-servers.sh (PostgreSQL)";
+  if (admin == nullptr) return {};
+  auto pg = store::PgConnection::Connect(admin);
+  EXPECT_TRUE(pg.ok()) << pg.status().ToString();
+  if (!pg.ok()) return {};
+  const std::string name = fmt::format("s3m_e2e_{}_{}", ::getpid(), ++databases);
+  EXPECT_TRUE(pg->Exec(fmt::format("CREATE DATABASE {} {}", name, options)).ok());
+  const std::string uri = admin;
+  return uri.substr(0, uri.rfind('/') + 1) + name;
 }
 
 int64_t SqlInt(const std::string& db_path, const std::string& query) {

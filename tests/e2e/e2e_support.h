@@ -45,6 +45,11 @@ bool PathExists(const std::string& path);
 // `text` as an SQL string literal ('it''s').
 std::string SqlQuote(const std::string& text);
 std::vector<std::string> Sql(const std::string& db_path, const std::string& query);
+
+// A new, empty database on the PostgreSQL test server (CREATE DATABASE
+// through S3M_TEST_POSTGRES_ADMIN_URI, with `options` such as an ENCODING);
+// its URI. Names are unique within the process.
+std::string FreshPostgresDatabase(const std::string& options = "");
 int64_t SqlInt(const std::string& db_path, const std::string& query);
 
 // One s3migrate setup: a destination, a database and a config file in a

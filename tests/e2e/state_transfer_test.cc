@@ -22,18 +22,6 @@ namespace {
 
 class StateTransferTest : public EmulatorMigrateTest {
  protected:
-  // A new, empty database on the test server; its URI.
-  std::string FreshDatabase(const std::string& options = "") {
-    const char* admin = std::getenv("S3M_TEST_POSTGRES_ADMIN_URI");
-    EXPECT_NE(admin, nullptr) << "run under scripts/with-test-servers.sh (PostgreSQL)";
-    if (admin == nullptr) return {};
-    auto pg = store::PgConnection::Connect(admin);
-    EXPECT_TRUE(pg.ok()) << pg.status().ToString();
-    const std::string name = fmt::format("s3m_transfer_{}_{}", ::getpid(), ++databases_);
-    EXPECT_TRUE(pg->Exec(fmt::format("CREATE DATABASE {} {}", name, options)).ok());
-    std::string uri = admin;
-    return uri.substr(0, uri.rfind('/') + 1) + name;
-  }
   static std::vector<std::string> Rows(const std::string& db, const std::string& table) {
     // file_totals keeps groups that emptied (0 files); a recount has none.
     return Sql(db, fmt::format("SELECT * FROM {} {} ORDER BY 1, 2, 3", table,
@@ -45,7 +33,6 @@ class StateTransferTest : public EmulatorMigrateTest {
     EXPECT_EQ(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
     sqlite3_close(raw);
   }
-  static inline int databases_ = 0;  // names unique within the process
 };
 
 TEST_F(StateTransferTest, ExportedToPostgresAndImportedBackTheSameRows) {
@@ -58,7 +45,7 @@ TEST_F(StateTransferTest, ExportedToPostgresAndImportedBackTheSameRows) {
   ProcessResult migrate = ScanAndMigrate({"--dry-run"});  // restores not requested: cold.log waits
   ASSERT_EQ(migrate.exit_code, 1) << Describe(migrate);  // denied.txt in error
 
-  const std::string uri = FreshDatabase();
+  const std::string uri = FreshPostgresDatabase();
   ProcessResult out = run_->Run({"state", "export", "--to", uri});
   ASSERT_EQ(out.exit_code, 0) << Describe(out);
   EXPECT_NE(out.out.find("4 files"), std::string::npos) << out.out;
@@ -106,12 +93,6 @@ TEST_F(StateTransferTest, ExportedToPostgresAndImportedBackTheSameRows) {
   ProcessResult verify_pg = run_->Run({"--db", uri, "verify"});
   EXPECT_EQ(verify_pg.exit_code, 0) << Describe(verify_pg);
   EXPECT_NE(verify_pg.out.find("checked 2 local copies"), std::string::npos) << verify_pg.out;
-  ProcessResult write_pg = run_->Run({"--db", uri, "migrate"});
-  EXPECT_EQ(write_pg.exit_code, 3) << Describe(write_pg);
-  EXPECT_NE(write_pg.err.find("can be read (status, report, serve, verify) but not yet written"),
-            std::string::npos)
-      << write_pg.err;
-
   // A second export into the same database changes nothing.
   ProcessResult again = run_->Run({"state", "export", "--to", uri});
   EXPECT_EQ(again.exit_code, 2) << Describe(again);
@@ -134,7 +115,7 @@ TEST_F(StateTransferTest, ExportedToPostgresAndImportedBackTheSameRows) {
 
   ProcessResult exists = run_->Run({"--db", copy, "state", "import", "--from", uri});
   EXPECT_EQ(exists.exit_code, 2) << Describe(exists);
-  ProcessResult empty = run_->Run({"--db", run_->dir() + "/other.db", "state", "import", "--from", FreshDatabase()});
+  ProcessResult empty = run_->Run({"--db", run_->dir() + "/other.db", "state", "import", "--from", FreshPostgresDatabase()});
   EXPECT_EQ(empty.exit_code, 2) << Describe(empty);
   EXPECT_NE(empty.err.find("holds no exported s3migrate state"), std::string::npos) << empty.err;
   EXPECT_NE(access((run_->dir() + "/other.db").c_str(), F_OK), 0);  // a failed import leaves no file
@@ -152,7 +133,7 @@ TEST_F(StateTransferTest, TheExportedDatabaseKeepsItsTotalsAndIdsByItself) {
   for (int i = 0; i < 5; ++i) Put("totals", "k" + std::to_string(i), std::string(100 + i, 'x'));
   Put("totals", "cold", "archived", "GLACIER");
   ASSERT_EQ(run_->Run({"scan"}).exit_code, 0);
-  const std::string uri = FreshDatabase();
+  const std::string uri = FreshPostgresDatabase();
   ASSERT_EQ(run_->Run({"state", "export", "--to", uri}).exit_code, 0);
   auto pg = store::PgConnection::Connect(uri);
   ASSERT_TRUE(pg.ok()) << pg.status().ToString();
@@ -190,11 +171,11 @@ TEST_F(StateTransferTest, AKeyThatIsNotUtf8NeedsAnSqlAsciiDatabase) {
   ASSERT_EQ(scan.exit_code, 0) << Describe(scan);
   // A key as some S3-compatible servers allow: bytes that are not UTF-8.
   Write(run_->db(), "UPDATE files SET key = CAST(X'636166E9' AS TEXT) WHERE key = 'ok.txt'");
-  ProcessResult utf8 = run_->Run({"state", "export", "--to", FreshDatabase()});
+  ProcessResult utf8 = run_->Run({"state", "export", "--to", FreshPostgresDatabase()});
   EXPECT_EQ(utf8.exit_code, 2) << Describe(utf8);
   EXPECT_NE(utf8.err.find("files row 1 has a key that is not valid UTF-8"), std::string::npos) << utf8.err;
 
-  const std::string uri = FreshDatabase("ENCODING 'SQL_ASCII' TEMPLATE template0");
+  const std::string uri = FreshPostgresDatabase("ENCODING 'SQL_ASCII' TEMPLATE template0");
   ProcessResult out = run_->Run({"state", "export", "--to", uri});
   ASSERT_EQ(out.exit_code, 0) << Describe(out);
   const std::string copy = run_->dir() + "/imported.db";

@@ -57,6 +57,23 @@ TEST_F(PostgresDatabaseTest, InsertReturningGivesTheNewId) {
   }
 }
 
+// SQLite has no boolean type: EXISTS and comparisons give 1 or 0, and the
+// store reads them with ColumnInt. PostgreSQL's 't'/'f' must read the same.
+TEST_F(PostgresDatabaseTest, BooleanResultsReadAsSqliteGivesThem) {
+  ASSERT_TRUE(Insert("present", 5, std::nullopt).ok());
+  auto s = db_.Prepare(fmt::format("SELECT EXISTS (SELECT 1 FROM {0} WHERE name = ?1), n > 3, n > 7, "
+                                   "note IS NULL FROM {0}",
+                                   table_));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  s->Bind(1, "present");
+  auto row = s->Step();
+  ASSERT_TRUE(row.ok() && *row) << row.status().ToString();
+  EXPECT_EQ(s->ColumnInt(0), 1);
+  EXPECT_EQ(s->ColumnInt(1), 1);
+  EXPECT_EQ(s->ColumnInt(2), 0);
+  EXPECT_EQ(s->ColumnInt(3), 1);
+}
+
 TEST_F(PostgresDatabaseTest, StatementsBindStepAndReadAsOnSqlite) {
   ASSERT_TRUE(Insert("a'b ?1", 42, std::nullopt).ok());
   EXPECT_EQ(db_.Changes(), 1);
