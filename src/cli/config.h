@@ -41,6 +41,7 @@ struct Settings {
   int restore_requests_per_second = 200;
   std::string bwlimit;  // --bwlimit: a rate or a timetable (core/bandwidth_schedule.h); "" = none
   int max_requests_per_second = 0;  // all S3 requests of the process; 0 = no limit
+  int worker_lease = 60;  // seconds a worker's claims outlive its last heartbeat
 
   // AWS-shaped settings; empty = let the AWS resolution chain decide.
   std::string endpoint_url;

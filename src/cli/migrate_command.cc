@@ -106,6 +106,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   opt.max_restores_in_flight = settings.max_glacier_restores;
   opt.restore_requests_per_second = settings.restore_requests_per_second;
   opt.restore_poll_interval = std::chrono::seconds(settings.restore_poll_interval);
+  opt.worker_lease = std::chrono::seconds(settings.worker_lease);
   opt.min_free_bytes = settings.min_free_space;
   opt.max_attempts = settings.max_attempts;
   opt.max_requests_per_second = settings.max_requests_per_second;

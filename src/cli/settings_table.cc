@@ -70,6 +70,10 @@ std::vector<SettingSpec> MakeSpecs() {
       {"min_free_space", T::kBytes, &S::min_free_space, "Disk",
        "Free space kept on the destination.", {}, 0, 1e18, {},
        "the smaller of 1 GiB and 5% of the destination's size", "\"1GiB\""},
+      {"worker_lease", T::kInteger, &S::worker_lease, "Several workers",
+       "Seconds the objects a migrate worker holds stay its own after its last heartbeat (renewed "
+       "every quarter of this); after that, other workers sharing the PostgreSQL state take them "
+       "over. A worker that cannot renew for half of it stops.", {}, 4, 86400},
       {"progress_update_interval", T::kSeconds, &S::progress_update_interval, "Output",
        "Seconds between progress redraws.", {}, 0.1, 3600},
       {"http_listen", T::kText, &S::http_listen, "Watching",

@@ -18,6 +18,7 @@ Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(const CommandCont
   options.mode = store::OpenMode::kWrite;
   options.command = command;
   options.synchronous = synchronous;
+  options.shared_with_workers = command == "migrate";  // workers coordinate through claims
   return store::StateStore::Open(ctx.settings().state_db, options);
 }
 

@@ -63,6 +63,33 @@ std::string BucketScanText(const store::BucketRecord& b) {
   return "not scanned yet";
 }
 
+// "running", "waiting" (its share done, the others not), "lost" (no
+// heartbeat within its lease: killed, or cut off; its objects are taken
+// over) or "stopped".
+const char* WorkerState(const store::WorkerRecord& w) {
+  if (w.stopped_at) return "stopped";
+  if (!w.alive) return "lost";
+  return w.idle ? "waiting" : "running";
+}
+
+std::string WorkersText(const std::vector<store::WorkerRecord>& workers) {
+  if (workers.empty()) return "";
+  std::map<std::string, int> by_state;
+  for (const auto& w : workers) ++by_state[WorkerState(w)];
+  std::string counts;
+  for (const char* state : {"running", "waiting", "lost", "stopped"}) {
+    if (by_state[state] > 0) counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", by_state[state], state);
+  }
+  std::string out = fmt::format("\nWorkers:         {}{}\n", counts,
+                                workers.size() >= static_cast<size_t>(store::kSummaryWorkers) ? " (the latest)" : "");
+  for (const auto& w : workers) {
+    out += fmt::format("  #{:<4} {:<8} {} pid {}, heartbeat {}, {} objects deleted, {} received\n", w.id,
+                       WorkerState(w), PrintableKey(w.host), w.pid, w.heartbeat_at, FormatCount(w.objects),
+                       FormatBytes(w.bytes));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string RenderStatusText(const std::string& database, const store::Summary& s,
@@ -116,6 +143,8 @@ std::string RenderStatusText(const std::string& database, const store::Summary& 
     if (s.gone_after_download.files > 0) out += TallyLine("Gone after download", s.gone_after_download);
     if (s.previous_copies.files > 0) out += TallyLine("Changed, older copy kept", s.previous_copies);
   }
+
+  out += WorkersText(s.workers);
 
   if (by_bucket) {
     out += "\nBy bucket:\n";
@@ -208,6 +237,20 @@ nlohmann::json RenderStatusJson(const std::string& database, const store::Summar
     buckets.push_back(jb);
   }
   out["buckets"] = buckets;
+  json workers = json::array();
+  for (const auto& w : s.workers) {
+    workers.push_back({{"id", w.id},
+                       {"host", w.host},
+                       {"pid", w.pid},
+                       {"state", WorkerState(w)},
+                       {"started_at", w.started_at},
+                       {"heartbeat_at", w.heartbeat_at},
+                       {"stopped_at", w.stopped_at ? json(*w.stopped_at) : json(nullptr)},
+                       {"lease_seconds", w.lease_seconds},
+                       {"objects", w.objects},
+                       {"bytes", w.bytes}});
+  }
+  out["workers"] = workers;
   json restore = json::object();
   for (const auto& tier : cost.restore) {
     restore[tier.tier] = {{"glacier", tier.glacier}, {"deep_archive", tier.deep_archive},

@@ -64,31 +64,43 @@ Result<store::FileRecord> ParseManifestLine(std::string_view line) {
   return r;
 }
 
+namespace {
+// The manifests in `dir` (of `bucket` only, when given).
+void AddManifests(FileSystem& fs, const std::string& dir, const std::string& bucket, std::vector<std::string>& out) {
+  auto entries = fs.ListDirectory(dir);
+  if (!entries.ok()) return;
+  for (const DirEntry& e : *entries) {
+    const bool manifest = e.type != FileType::kDirectory && e.name.size() > 6 && e.name.ends_with(".jsonl");
+    if (manifest && (bucket.empty() || e.name == bucket + ".jsonl")) out.push_back(dir + "/" + e.name);
+  }
+}
+}  // namespace
+
 Result<std::vector<std::string>> ManifestFiles(FileSystem& fs, const std::string& dest_root,
                                                const std::vector<std::string>& buckets) {
-  std::vector<std::string> files;
-  if (!buckets.empty()) {
-    for (const std::string& bucket : buckets) {
-      const std::string path = ManifestWriter::PathFor(dest_root, bucket);
-      if (!fs.Stat(path).ok()) {
-        return Status::Error(ErrorKind::kInvalidArgument,
-                             fmt::format("s3://{}: no manifest at {} (nothing of it was deleted "
-                                         "from S3, or --dest is not where it went)",
-                                         bucket, path));
-      }
-      files.push_back(path);
-    }
-    return files;
-  }
-  auto entries = fs.ListDirectory(ManifestDir(dest_root));
+  const std::string top = ManifestDir(dest_root);
+  auto entries = fs.ListDirectory(top);
   if (!entries.ok()) {
     return Status::Error(ErrorKind::kInvalidArgument,
                          fmt::format("no manifests under {} ({}): nothing was deleted from S3 into "
                                      "this destination, or --dest is another one",
-                                     ManifestDir(dest_root), entries.status().message()));
+                                     top, entries.status().message()));
   }
+  // The top directory's, then every worker's (worker-<id>/).
+  std::vector<std::string> dirs = {top};
   for (const DirEntry& e : *entries) {
-    if (e.name.size() > 6 && e.name.ends_with(".jsonl")) files.push_back(ManifestDir(dest_root) + "/" + e.name);
+    if (e.type == FileType::kDirectory && e.name.starts_with("worker-")) dirs.push_back(top + "/" + e.name);
+  }
+  std::vector<std::string> files;
+  for (const std::string& bucket : buckets.empty() ? std::vector<std::string>{""} : buckets) {
+    const size_t before = files.size();
+    for (const std::string& dir : dirs) AddManifests(fs, dir, bucket, files);
+    if (!bucket.empty() && files.size() == before) {
+      return Status::Error(ErrorKind::kInvalidArgument,
+                           fmt::format("s3://{}: no manifest at {} (nothing of it was deleted "
+                                       "from S3, or --dest is not where it went)",
+                                       bucket, ManifestWriter::PathFor(dest_root, bucket)));
+    }
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -136,6 +148,10 @@ Status ManifestWriter::MakeDirectories() {
   S3M_RETURN_IF_ERROR(Created(fs_.CreateDirectory(ManifestDir(root_))));
   S3M_RETURN_IF_ERROR(fs_.SyncDirectory(root_));
   S3M_RETURN_IF_ERROR(fs_.SyncDirectory(root_ + "/.s3migrate"));
+  if (!worker_dir_.empty()) {
+    S3M_RETURN_IF_ERROR(Created(fs_.CreateDirectory(ManifestDir(root_) + "/" + worker_dir_)));
+    S3M_RETURN_IF_ERROR(fs_.SyncDirectory(ManifestDir(root_)));
+  }
   directories_made_ = true;
   return Status::Ok();
 }
@@ -144,7 +160,8 @@ Status ManifestWriter::MakeDirectories() {
 Result<ManifestWriter::OpenManifest*> ManifestWriter::OpenFor(const std::string& bucket) {
   if (auto it = open_.find(bucket); it != open_.end()) return &it->second;
   S3M_RETURN_IF_ERROR(MakeDirectories());
-  const std::string path = PathFor(root_, bucket);
+  const std::string dir = worker_dir_.empty() ? ManifestDir(root_) : ManifestDir(root_) + "/" + worker_dir_;
+  const std::string path = fmt::format("{}/{}.jsonl", dir, bucket);
   S3M_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
                        fs_.Open(path, OpenOptions{.write = true, .create = true}));
   S3M_ASSIGN_OR_RETURN(FileInfo info, file->Stat());
@@ -163,7 +180,7 @@ Result<ManifestWriter::OpenManifest*> ManifestWriter::OpenFor(const std::string&
   }
   // The file's own entry must survive a crash before any line counts.
   S3M_RETURN_IF_ERROR(file->Sync());
-  S3M_RETURN_IF_ERROR(fs_.SyncDirectory(ManifestDir(root_)));
+  S3M_RETURN_IF_ERROR(fs_.SyncDirectory(dir));
   auto [it, inserted] = open_.emplace(bucket, OpenManifest{std::move(file), size});
   return &it->second;
 }

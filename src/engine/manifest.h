@@ -24,6 +24,11 @@
 // 'verified'; the next run deletes those objects again (already gone) and
 // appends them again: a key may appear more than once, the last line wins.
 // A line torn by a crash is cut off when the file is next opened.
+//
+// Several workers sharing one state (issue 20) may share one destination
+// (NFS, CephFS): a file has one writer, so each such worker writes its own,
+//   <dest>/.s3migrate/manifests/worker-<id>/<bucket>.jsonl
+// (bucket names hold no '/': no collision), and readers take them all.
 #pragma once
 
 #include <map>
@@ -56,6 +61,8 @@ class ManifestWriter {
   ManifestWriter& operator=(const ManifestWriter&) = delete;
 
   static std::string PathFor(const std::string& dest_root, const std::string& bucket);
+  // Writes under worker-<id>/ from now on (before the first Append).
+  void SetWorker(int64_t id) { worker_dir_ = "worker-" + std::to_string(id); }
   // The line for one copy, without the newline.
   static std::string Line(const store::DeletedCopy& copy);
 
@@ -73,6 +80,7 @@ class ManifestWriter {
   FileSystem& fs_;
   const std::string root_;
   bool directories_made_ = false;
+  std::string worker_dir_;  // "" = the top directory
   std::map<std::string, OpenManifest> open_;
 };
 

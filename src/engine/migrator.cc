@@ -14,7 +14,9 @@
 #include "engine/publisher.h"
 #include "engine/task_runner.h"
 #include "engine/transfer_pool.h"
+#include "engine/worker_heartbeat.h"
 #include "store/migration_store.h"
+#include "store/workers.h"
 
 namespace s3m::engine {
 
@@ -64,6 +66,10 @@ class Migrator::Impl {
 
   void StartRunners();
   void StopRunners();
+  // Registers this run as a worker and claims through it (worker_heartbeat.h).
+  Status StartWorker();
+  // The heartbeat's figures; false when it was lost (the run must stop).
+  bool KeepWorkerAlive();
   // One step of the core in one transaction. An error: the database cannot
   // be written, so nothing more may happen (no delete without its committed
   // `verified`); the commands are dropped.
@@ -95,6 +101,8 @@ class Migrator::Impl {
 
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_received_{0};
+  int64_t deleted_ = 0;  // objects this run moved to `deleted`
+  std::unique_ptr<WorkerHeartbeat> heartbeat_;
   std::mutex ev_mu_;
   std::condition_variable ev_cv_;
   std::vector<Event> events_;
@@ -150,6 +158,7 @@ Status Migrator::Impl::CommitStep(std::vector<Event>& events, bool take_work, Co
     s = copies.ok() ? manifest_.Append(*copies) : copies.status();
   }
   if (s.ok()) s = db_.CommitBatch();
+  if (s.ok()) deleted_ += static_cast<int64_t>(out.deleted.size());
   if (!s.ok()) {
     db_.RollbackBatch();
     out = Commands{};
@@ -266,11 +275,34 @@ void Migrator::Impl::StoreSample(const ProgressSnapshot& snapshot, bool last) {
   }
 }
 
+Status Migrator::Impl::StartWorker() {
+  S3M_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> own, state_.OpenAnotherConnection());
+  S3M_ASSIGN_OR_RETURN(heartbeat_,
+                       WorkerHeartbeat::Start(state_.database(), std::move(own), opt_.worker_lease, clock_));
+  if (!state_.shared_with_workers()) {
+    // This process holds the state alone (the SQLite lock): any other worker
+    // still recorded as running was killed; its claims are free at once.
+    S3M_RETURN_IF_ERROR(store::StopOtherWorkers(state_.database(), heartbeat_->id()));
+  }
+  db_.SetWorker(heartbeat_->id());
+  // A destination other workers may share: a manifest file has one writer.
+  if (state_.shared_with_workers()) manifest_.SetWorker(heartbeat_->id());
+  S3M_LOG_INFO("worker {}: lease {} s", heartbeat_->id(), opt_.worker_lease.count());
+  return Status::Ok();
+}
+
+bool Migrator::Impl::KeepWorkerAlive() {
+  heartbeat_->Update({core_.idle(), deleted_, static_cast<int64_t>(bytes_received_.load())});
+  return !heartbeat_->lost();
+}
+
 Result<MigrationReport> Migrator::Impl::Run() {
+  S3M_RETURN_IF_ERROR(StartWorker());
   S3M_RETURN_IF_ERROR(core_.Start());
   StartRunners();
   bool stopping = false;
   Status db_failure;
+  Status lost;
   for (;;) {
     std::vector<Event> events = TakeEvents();
     Commands commands;
@@ -281,6 +313,12 @@ Result<MigrationReport> Migrator::Impl::Run() {
     }
     Dispatch(commands);  // committed: now the new work may start
     ReportProgress(false);
+    if (!stopping && !KeepWorkerAlive()) {
+      lost = heartbeat_->LostStatus();
+      S3M_LOG_ERROR("stopping: {}", lost.ToString());
+      stopping = true;
+      stop_ = true;
+    }
     if (!stopping && (!core_.fatal().ok() || cancelled())) {
       if (!core_.fatal().ok()) S3M_LOG_ERROR("stopping: {}", core_.fatal().ToString());
       stopping = true;
@@ -303,7 +341,10 @@ Result<MigrationReport> Migrator::Impl::Run() {
   }
   StopRunners();
   ReportProgress(true, true);
+  KeepWorkerAlive();
+  heartbeat_.reset();  // its last figures, and stopped: its claims are free
   if (!db_failure.ok()) return db_failure;
+  if (!lost.ok()) return lost;
   if (!core_.fatal().ok()) return core_.fatal();
   return core_.Report(static_cast<int64_t>(bytes_received_.load()));
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/time_format.h"
+#include "store/workers.h"
 #include "core/unicode.h"
 #include "store/reconcile.h"
 
@@ -94,16 +95,69 @@ std::string MigrationStore::Now() const {
   return FormatIso8601((clock_ ? *clock_ : Clock::Real()).Now(), Iso8601Precision::kSeconds);
 }
 
-Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t after_id, int limit) {
+std::string MigrationStore::QueueWhere(WorkQueue queue) const {
   const auto [state, archived] = QueueKey(queue);
-  // files_by_state (state, archived, rowid) serves both forms in id order.
-  const std::string sql = fmt::format(
-      "SELECT {} FROM {} WHERE f.state = ?1 AND f.id > ?2 {} ORDER BY f.id LIMIT ?3", kWorkColumns,
-      kWorkFrom, archived ? "AND f.archived = ?4" : "");
-  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(sql));
-  s->Bind(1, FileStateName(state)).Bind(2, after_id).Bind(3, static_cast<int64_t>(limit));
-  if (archived) s->Bind(4, static_cast<int64_t>(*archived));
+  std::string where = fmt::format("f.state = '{}'", FileStateName(state));
+  if (archived) where += fmt::format(" AND f.archived = {}", *archived ? 1 : 0);
+  return where;
+}
+
+std::string MigrationStore::ClaimableSql() const {
+  return fmt::format("(f.claimed_by IS NULL OR f.claimed_by = {} OR NOT EXISTS (SELECT 1 FROM workers w WHERE "
+                     "w.id = f.claimed_by AND {}))",
+                     worker_, LiveWorkerSql(db_, "w"));
+}
+
+Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t after_id, int limit) {
+  // files_by_state (state, archived, rowid) serves every form in id order.
+  if (worker_ == 0) {
+    S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE {} AND f.id > ?1 ORDER BY f.id "
+                                                          "LIMIT ?2",
+                                                          kWorkColumns, kWorkFrom, QueueWhere(queue))));
+    s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
+    return ReadAll(*s);
+  }
+  // A worker claims what it reads: the first `limit` rows after `after_id`
+  // that no live worker but itself holds. On PostgreSQL, rows another
+  // worker is claiming this instant are skipped, not waited for, and the
+  // lock re-checks the row as it is now (a claim committed meanwhile makes
+  // it fail the condition). Then the rows it holds there, in id order: the
+  // same rows (every row it holds was claimable).
+  S3M_ASSIGN_OR_RETURN(Statement* claim,
+                       Cached(fmt::format("UPDATE files SET claimed_by = {} WHERE id IN (SELECT f.id FROM files f "
+                                          "WHERE {} AND f.id > ?1 AND {} ORDER BY f.id LIMIT ?2{})",
+                                          worker_, QueueWhere(queue), ClaimableSql(),
+                                          db_.postgres() ? " FOR UPDATE SKIP LOCKED" : "")));
+  S3M_RETURN_IF_ERROR(claim->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit)).Run());
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE {} AND f.id > ?1 AND "
+                                                        "f.claimed_by = {} ORDER BY f.id LIMIT ?2",
+                                                        kWorkColumns, kWorkFrom, QueueWhere(queue), worker_)));
+  s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   return ReadAll(*s);
+}
+
+Result<PoolState> MigrationStore::Pool(const std::vector<WorkQueue>& queues) {
+  PoolState pool;
+  if (worker_ == 0) return pool;
+  std::string any;
+  for (WorkQueue q : queues) any += fmt::format("{}({})", any.empty() ? "" : " OR ", QueueWhere(q));
+  if (!any.empty()) {
+    S3M_ASSIGN_OR_RETURN(
+        Statement* orphans,
+        Cached(fmt::format("SELECT CASE WHEN EXISTS (SELECT 1 FROM files f WHERE f.claimed_by IS NOT NULL AND "
+                           "f.claimed_by <> {} AND ({}) AND {}) THEN 1 ELSE 0 END",
+                           worker_, any, ClaimableSql())));
+    S3M_ASSIGN_OR_RETURN(bool row, orphans->Step());
+    pool.orphans = row && orphans->ColumnInt(0) == 1;
+    orphans->Reset();
+  }
+  S3M_ASSIGN_OR_RETURN(Statement* working,
+                       Cached(fmt::format("SELECT COUNT(*) FROM workers w WHERE w.id <> {} AND w.idle = 0 AND {}",
+                                          worker_, LiveWorkerSql(db_, "w"))));
+  S3M_ASSIGN_OR_RETURN(bool row, working->Step());
+  pool.others_working = row ? working->ColumnInt(0) : 0;
+  working->Reset();
+  return pool;
 }
 
 Result<std::optional<WorkItem>> MigrationStore::Get(int64_t id) {
@@ -190,7 +244,7 @@ Result<bool> MigrationStore::Apply(const FileChange& c) {
           "previous_size = CASE WHEN ?27 THEN NULL ELSE previous_size END, "
           "previous_version_id = CASE WHEN ?27 THEN NULL ELSE previous_version_id END, "
           "previous_local_path = CASE WHEN ?27 THEN NULL ELSE previous_local_path END "
-          "WHERE id = ?1 AND state = ?2"));
+          "WHERE id = ?1 AND state = ?2" + HeldSql()));
   s->Bind(1, c.id).Bind(2, FileStateName(c.from)).Bind(3, FileStateName(c.to)).Bind(4, Now());
   s->Bind(5, static_cast<int64_t>(c.count_attempt || c.to == FileState::kError));
   s->Bind(6, static_cast<int64_t>(c.reset_attempts));
@@ -227,7 +281,7 @@ Result<bool> MigrationStore::RecordChanged(const ChangedObject& c) {
   S3M_ASSIGN_OR_RETURN(Statement* read, Cached("SELECT id, version_id, etag, size, state, storage_class, last_modified, "
                   "checksum_algorithm, checksum_type, restore_expiry, local_path, previous_etag, "
                   "previous_size, previous_version_id, previous_local_path, "
-                  "verified_at IS NOT NULL FROM files WHERE id = ?1 AND state = ?2"));
+                  "verified_at IS NOT NULL FROM files WHERE id = ?1 AND state = ?2" + HeldSql()));
   read->Bind(1, c.id).Bind(2, FileStateName(c.from));
   S3M_ASSIGN_OR_RETURN(bool found, read->Step());
   if (!found) return false;
@@ -349,11 +403,16 @@ Result<StateTotals> MigrationStore::Totals() {
                                                 "WHERE state = 'discovered' AND archived = 1"));
   S3M_ASSIGN_OR_RETURN(bool has, a->Step());
   if (has) totals.archived_discovered = a->ColumnInt(0);
+  // Each read ends at once: a statement left open keeps an old snapshot,
+  // and the connection's next write would fail (SQLITE_BUSY_SNAPSHOT) once
+  // another connection (the worker's heartbeat) has written since.
+  a->Reset();
   // Restores in flight are few (max_glacier_restores): counting them directly is cheap.
   S3M_ASSIGN_OR_RETURN(Statement* r, Cached("SELECT COUNT(*) FROM files WHERE state = "
                                                 "'glacier_restoring' AND restore_expiry IS NOT NULL"));
   S3M_ASSIGN_OR_RETURN(has, r->Step());
   if (has) totals.restored_ready = r->ColumnInt(0);
+  r->Reset();
   return totals;
 }
 
@@ -371,7 +430,9 @@ Result<int64_t> MigrationStore::Count(FileState state, const std::string& extra_
                                            extra_where.empty() ? "" : "AND (" + extra_where + ")")));
   s->Bind(1, FileStateName(state));
   S3M_ASSIGN_OR_RETURN(bool row, s->Step());
-  return row ? s->ColumnInt(0) : 0;
+  const int64_t count = row ? s->ColumnInt(0) : 0;
+  s->Reset();  // as in Totals
+  return count;
 }
 
 }  // namespace s3m::store

@@ -133,13 +133,35 @@ struct DeletedCopy {
   std::string checksums;
 };
 
+// What other workers leave to this one (MigrationStore::Pool).
+struct PoolState {
+  // Rows of the asked queues held by a worker that is no longer alive: this
+  // worker may take them over (its walks must go over them again).
+  bool orphans = false;
+  // Live workers other than this one still working (not idle).
+  int64_t others_working = 0;
+};
+
 class MigrationStore {
  public:
   explicit MigrationStore(StateStore& state) : db_(state.database()), clock_(nullptr) {}
   MigrationStore(StateStore& state, Clock* clock) : db_(state.database()), clock_(clock) {}
 
+  // This store works for worker `id` (workers.h): Next claims the rows it
+  // returns for it (files.claimed_by), skipping rows a live other worker
+  // holds, and Apply/RecordChanged change only rows it holds — a row taken
+  // over after this worker's lease lapsed is no longer its to change. 0 (the
+  // default): no claims, every row (unit tests, a lone process).
+  void SetWorker(int64_t id) {
+    worker_ = id;
+    statements_.clear();  // their SQL names the worker
+  }
+  int64_t worker() const { return worker_; }
+
   // Up to `limit` items of `queue` with id > after_id, in id order.
   Result<std::vector<WorkItem>> Next(WorkQueue queue, int64_t after_id, int limit);
+  // With a worker set: whether it may finish (see PoolState).
+  Result<PoolState> Pool(const std::vector<WorkQueue>& queues);
   // Re-reads one row (nullopt when it is gone).
   Result<std::optional<WorkItem>> Get(int64_t id);
   // The rows of `ids` that are 'deleted', in the order given.
@@ -180,12 +202,18 @@ class MigrationStore {
 
  private:
   std::string Now() const;
+  // SQL for the rows of `queue` (alias f), and for the rows this worker may
+  // claim; " AND claimed_by = <worker>" when a worker is set.
+  std::string QueueWhere(WorkQueue queue) const;
+  std::string ClaimableSql() const;
+  std::string HeldSql() const { return worker_ == 0 ? "" : " AND claimed_by = " + std::to_string(worker_); }
   // Statements are prepared once per SQL text and reused.
   Result<Statement*> Cached(const std::string& sql);
   Database& db_;
   Clock* clock_;
   std::optional<Transaction> txn_;
   std::unordered_map<std::string, Statement> statements_;
+  int64_t worker_ = 0;
 };
 
 }  // namespace s3m::store

@@ -85,6 +85,7 @@ CREATE TABLE files (
   discovered_generation INTEGER NOT NULL DEFAULT 0,
   created_at            TEXT NOT NULL,
   updated_at            TEXT NOT NULL,
+  claimed_by            INTEGER,
   UNIQUE (bucket, key, version_id)
 );
 
@@ -187,6 +188,29 @@ CREATE TABLE progress_samples (
   error_files                      INTEGER NOT NULL DEFAULT 0,
   error_bytes                      INTEGER NOT NULL DEFAULT 0
 );
+
+-- Every migrate process that works on this state is a worker (several at
+-- once on a PostgreSQL state, issue 20): a row made when it starts, its
+-- heartbeat_at renewed every worker_lease / 4 by the database server's clock,
+-- stopped_at set when it ends. It holds the objects whose files.claimed_by
+-- is its id; its claims lapse when its heartbeat is older than the lease
+-- (it died), and other workers take those objects over. objects and bytes:
+-- what it deleted from S3 and received, as of its last heartbeat.
+CREATE TABLE workers (
+  id            INTEGER PRIMARY KEY,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  started_at    TEXT NOT NULL,
+  heartbeat_at  TEXT NOT NULL,
+  lease_seconds INTEGER NOT NULL,
+  idle          INTEGER NOT NULL DEFAULT 0,
+  stopped_at    TEXT,
+  objects       INTEGER NOT NULL DEFAULT 0,
+  bytes         INTEGER NOT NULL DEFAULT 0
+);
+
+-- The objects each worker holds.
+CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL;
 )sql";
 
 const std::string_view kCountAllFilesSql = R"sql(
@@ -322,6 +346,15 @@ ALTER TABLE files ADD COLUMN checksums TEXT;
 )sql");
 }
 
+// Version 7 -> 8: workers and their claims.
+Status UpgradeFrom7(Database& db) {
+  const std::string_view sql = kCreateSchemaSql;
+  const size_t start = sql.find("CREATE TABLE workers");
+  std::string added = "ALTER TABLE files ADD COLUMN claimed_by INTEGER;\n";
+  added += sql.substr(start);
+  return db.Exec(added);
+}
+
 // Fills local_path_folded for rows that have a local_path but no folded form
 // (rows of an older schema). The fold is C++ (utf8proc), not SQL.
 Status FoldLocalPaths(Database& db) {
@@ -369,13 +402,14 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
-  } else if (version >= 2 && version <= 6) {
+  } else if (version >= 2 && version <= 7) {
     // Each step in turn, from the file's version on.
     if (version <= 2) S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
     if (version <= 3) S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
     if (version <= 4) S3M_RETURN_IF_ERROR(UpgradeFrom4(db));
     if (version <= 5) S3M_RETURN_IF_ERROR(UpgradeFrom5(db));
-    S3M_RETURN_IF_ERROR(UpgradeFrom6(db));
+    if (version <= 6) S3M_RETURN_IF_ERROR(UpgradeFrom6(db));
+    S3M_RETURN_IF_ERROR(UpgradeFrom7(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

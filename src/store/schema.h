@@ -15,9 +15,11 @@
 //   version 5  adds files.verified_checksum (what `verify` checks against).
 //   version 6  adds progress_samples, the live page's and the report's
 //              charts.
-//   version 7  this schema (kSchemaVersion): adds files.headers, files.tags
-//              and files.checksums, what S3 knew of each object beyond its
-//              bytes (issue 21).
+//   version 7  adds files.headers, files.tags and files.checksums, what S3
+//              knew of each object beyond its bytes (issue 21).
+//   version 8  this schema (kSchemaVersion): adds the workers table and
+//              files.claimed_by, several migrate processes sharing one
+//              (PostgreSQL) state (issue 20).
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must
@@ -30,7 +32,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 7;
+inline constexpr int kSchemaVersion = 8;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

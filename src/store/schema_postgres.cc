@@ -70,6 +70,7 @@ CREATE INDEX files_gone ON files (bucket, state) WHERE gone_at IS NOT NULL;
 CREATE INDEX files_with_previous_copy ON files (bucket) WHERE previous_local_path IS NOT NULL;
 CREATE INDEX files_by_local_path ON files (local_path_folded) WHERE local_path_folded IS NOT NULL;
 CREATE INDEX files_restored ON files (state) WHERE restore_expiry IS NOT NULL;
+CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL;
 )sql";
 
 // file_totals kept by triggers as schema.cc's SQLite triggers keep it:
@@ -79,6 +80,7 @@ const std::string_view kPostgresKeepersSql = R"sql(
 SELECT setval(pg_get_serial_sequence('files', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM files;
 SELECT setval(pg_get_serial_sequence('progress_samples', 'id'), COALESCE(MAX(id), 0) + 1, false)
   FROM progress_samples;
+SELECT setval(pg_get_serial_sequence('workers', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM workers;
 
 CREATE FUNCTION s3migrate_archived_day(archived BIGINT, last_modified TEXT) RETURNS TEXT
   LANGUAGE SQL IMMUTABLE
@@ -109,14 +111,42 @@ CREATE TRIGGER file_totals_after_update
 const std::string_view kPostgresMetaTableSql =
     "CREATE TABLE s3migrate_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)";
 
-Status CreatePostgresSchema(Database& pg, std::string_view created_by) {
-  // SQLite's definitions, read back from a throw-away in-memory database.
+namespace {
+
+// SQLite's definitions, read back from a throw-away in-memory database.
+Result<Database> SchemaModel() {
   S3M_ASSIGN_OR_RETURN(Database model, Database::Open(":memory:", {.create = true}));
   S3M_RETURN_IF_ERROR(model.Exec(kCreateSchemaSql));
-  for (const char* table : kStateTables) {
-    S3M_ASSIGN_OR_RETURN(std::vector<SqliteColumn> columns, SqliteColumns(model, table));
-    S3M_RETURN_IF_ERROR(pg.Exec(PostgresCreateTableSql(table, columns)));
+  return model;
+}
+
+Status CreateTable(Database& pg, Database& model, std::string_view table) {
+  S3M_ASSIGN_OR_RETURN(std::vector<SqliteColumn> columns, SqliteColumns(model, table));
+  return pg.Exec(PostgresCreateTableSql(table, columns));
+}
+
+}  // namespace
+
+Status UpgradePostgresSchema(Database& pg, int version) {
+  if (version != 7) {
+    return Status::Error(ErrorKind::kFatal,
+                         fmt::format("the state in PostgreSQL has schema version {}; this s3migrate upgrades "
+                                     "version 7 and reads and writes version {}",
+                                     version, kSchemaVersion));
   }
+  // 7 -> 8: workers and their claims (schema.h).
+  S3M_ASSIGN_OR_RETURN(Database model, SchemaModel());
+  S3M_RETURN_IF_ERROR(CreateTable(pg, model, "workers"));
+  S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE files ADD COLUMN claimed_by BIGINT; "
+                              "CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL"));
+  S3M_ASSIGN_OR_RETURN(Statement meta,
+                       pg.Prepare("UPDATE s3migrate_meta SET value = ?1 WHERE name = 'schema_version'"));
+  return meta.Bind(1, std::to_string(kSchemaVersion)).Run();
+}
+
+Status CreatePostgresSchema(Database& pg, std::string_view created_by) {
+  S3M_ASSIGN_OR_RETURN(Database model, SchemaModel());
+  for (const char* table : kStateTables) S3M_RETURN_IF_ERROR(CreateTable(pg, model, table));
   S3M_RETURN_IF_ERROR(pg.Exec(kPostgresIndexesSql));
   S3M_RETURN_IF_ERROR(pg.Exec(kPostgresKeepersSql));
   S3M_RETURN_IF_ERROR(pg.Exec(kPostgresMetaTableSql));

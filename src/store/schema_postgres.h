@@ -22,8 +22,8 @@
 namespace s3m::store {
 
 // The tables that make a migration's state, parents first.
-inline constexpr const char* kStateTables[] = {"buckets", "files", "download_chunks", "progress_samples",
-                                               "file_totals"};
+inline constexpr const char* kStateTables[] = {"buckets", "workers", "files", "download_chunks",
+                                               "progress_samples", "file_totals"};
 inline constexpr std::string_view kMetaTable = "s3migrate_meta";
 
 // One column as SQLite's PRAGMA table_info describes it.
@@ -50,6 +50,11 @@ extern const std::string_view kPostgresIndexesSql;
 // triggers that keep file_totals (as schema.cc's SQLite triggers do).
 extern const std::string_view kPostgresKeepersSql;
 extern const std::string_view kPostgresMetaTableSql;
+
+// Brings a PostgreSQL state of an older version (from 7) to kSchemaVersion,
+// as UpgradeSchema does a SQLite file. The caller holds the writer lock,
+// inside a transaction.
+Status UpgradePostgresSchema(Database& pg, int version);
 
 // Makes the current schema in a PostgreSQL database holding no s3migrate
 // table, and records its version. The caller holds the writer lock, inside

@@ -124,30 +124,38 @@ ErrorContext OpenContext(const std::string& where) {
 }
 
 // Takes the writer lock or says who holds it (their application_name names
-// the command, the pid and the host: see OpenPostgres).
-Status LockPostgresWriter(Database& db) {
-  S3M_ASSIGN_OR_RETURN(Statement take, db.Prepare("SELECT CASE WHEN pg_try_advisory_lock(?1) THEN 1 ELSE 0 END"));
+// the command, the pid and the host: see OpenPostgres). `shared`: migrate
+// workers, any number at once, but never beside another writer.
+Status LockPostgresWriter(Database& db, bool shared = false) {
+  S3M_ASSIGN_OR_RETURN(Statement take,
+                       db.Prepare(shared ? "SELECT CASE WHEN pg_try_advisory_lock_shared(?1) THEN 1 ELSE 0 END"
+                                         : "SELECT CASE WHEN pg_try_advisory_lock(?1) THEN 1 ELSE 0 END"));
   take.Bind(1, kPostgresWriterLockKey);
   S3M_ASSIGN_OR_RETURN(bool row, take.Step());
   if (row && take.ColumnInt(0) == 1) return Status::Ok();
   take.Reset();
-  // Sample: "s3migrate scan (pid 4242 on host-a)" | 2026-12-05 14:20:01+00
+  // Sample: "s3migrate scan (pid 4242 on host-a), connected since 2026-12-05T14:20:01Z"
   S3M_ASSIGN_OR_RETURN(
       Statement holder,
-      db.Prepare("SELECT a.application_name, to_char(a.backend_start, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      db.Prepare("SELECT string_agg(a.application_name || ', connected since ' || "
+                 "to_char(a.backend_start, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '; ' ORDER BY a.backend_start) "
                  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                  "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
                  "(SELECT oid FROM pg_database WHERE datname = current_database()) "
                  "AND (CAST(l.classid AS BIGINT) << 32 | CAST(l.objid AS BIGINT)) = ?1"));
   holder.Bind(1, kPostgresWriterLockKey);
   S3M_ASSIGN_OR_RETURN(bool found, holder.Step());
-  const std::string who = found ? fmt::format("{}, connected since {}", holder.ColumnText(0), holder.ColumnText(1))
-                                : std::string("another process");
+  const std::string who = found && !holder.ColumnIsNull(0) ? holder.ColumnText(0) : std::string("another process");
   return Status::Error(ErrorKind::kConflict,
                        fmt::format("the state database is in use by {}; wait for it to finish (or stop "
                                    "it), then run this again",
                                    who),
                        OpenContext(db.path()));
+}
+
+Status UnlockPostgresWriter(Database& db) {
+  S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT pg_advisory_unlock(?1)"));
+  return s.Bind(1, kPostgresWriterLockKey).Run();
 }
 
 }  // namespace
@@ -158,14 +166,12 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& 
   auto db = std::make_unique<Database>(std::move(opened));
   // Who this connection is, as pg_stat_activity (and a refused second
   // writer) shows it.
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   S3M_ASSIGN_OR_RETURN(Statement name, db->Prepare("SELECT set_config('application_name', ?1, false)"));
   S3M_RETURN_IF_ERROR(
-      name.Bind(1, fmt::format("s3migrate {} (pid {} on {})", options.command, ::getpid(), host)).Run());
+      name.Bind(1, fmt::format("s3migrate {} (pid {} on {})", options.command, ::getpid(), ThisHostName())).Run());
   if (options.mode == OpenMode::kWrite) {
     // The lock first: creating the schema must not race another writer.
-    S3M_RETURN_IF_ERROR(LockPostgresWriter(*db));
+    S3M_RETURN_IF_ERROR(LockPostgresWriter(*db, options.shared_with_workers));
     // A commit the delete gate relies on must be on the server's disk when
     // COMMIT returns, whatever the server's default (PRODUCT.md §5.1).
     if (options.synchronous == Synchronous::kFull) S3M_RETURN_IF_ERROR(db->Exec("SET synchronous_commit TO on"));
@@ -181,14 +187,24 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& 
     S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db));
     S3M_RETURN_IF_ERROR(CreatePostgresSchema(*db, fmt::format("s3migrate {}", options.command)));
     S3M_RETURN_IF_ERROR(txn.Commit());
-  } else if (version != kSchemaVersion) {
+  } else if (version > kSchemaVersion) {
     return Status::Error(ErrorKind::kFatal,
-                         fmt::format("the state in PostgreSQL has schema version {}; this s3migrate "
-                                     "reads and writes version {}",
+                         fmt::format("the state in PostgreSQL has schema version {}, newer than this s3migrate "
+                                     "reads and writes (version {}); use the newer s3migrate (nothing was changed)",
                                      version, kSchemaVersion),
                          OpenContext(db->path()));
+  } else if (version < kSchemaVersion) {
+    // An older state is upgraded by the writer holding the lock; a reader
+    // upgrades it only when no writer runs (as with a SQLite file).
+    if (options.mode == OpenMode::kRead) S3M_RETURN_IF_ERROR(LockPostgresWriter(*db));
+    S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db));
+    S3M_RETURN_IF_ERROR(UpgradePostgresSchema(*db, version));
+    S3M_RETURN_IF_ERROR(txn.Commit());
+    if (options.mode == OpenMode::kRead) S3M_RETURN_IF_ERROR(UnlockPostgresWriter(*db));
   }
   std::unique_ptr<StateStore> store(new StateStore(std::move(db), std::nullopt, clock));
+  store->open_path_ = uri;
+  store->shared_with_workers_ = options.mode == OpenMode::kWrite && options.shared_with_workers;
   if (options.mode == OpenMode::kWrite) S3M_RETURN_IF_ERROR(store->PrepareWriteStatements());
   return store;
 }
@@ -244,8 +260,14 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path,
     }
   }
   std::unique_ptr<StateStore> store(new StateStore(std::move(db), std::move(lock), clock));
+  store->open_path_ = path;
   if (options.mode == OpenMode::kWrite) S3M_RETURN_IF_ERROR(store->PrepareWriteStatements());
   return store;
+}
+
+Result<std::unique_ptr<Database>> StateStore::OpenAnotherConnection() const {
+  S3M_ASSIGN_OR_RETURN(Database db, Database::Open(open_path_, {}));
+  return std::make_unique<Database>(std::move(db));
 }
 
 Status StateStore::PrepareWriteStatements() {
@@ -862,6 +884,7 @@ Result<Summary> StateStore::Summarize(const SummaryOptions& options) {
   // One snapshot for every figure, while a writer may be committing.
   S3M_ASSIGN_OR_RETURN(Transaction snapshot, Transaction::BeginRead(*db_));
   S3M_ASSIGN_OR_RETURN(summary.buckets, Buckets());
+  S3M_ASSIGN_OR_RETURN(summary.workers, ListWorkers(*db_, kSummaryWorkers));
 
   // From the running totals (schema.cc, file_totals), a few rows per bucket:
   //   state       storage_class  SUM(files)  SUM(bytes)

@@ -23,6 +23,7 @@
 #include "core/status.h"
 #include "store/file_state.h"
 #include "store/sqlite.h"
+#include "store/workers.h"
 #include "store/writer_lock.h"
 
 namespace s3m::store {
@@ -182,7 +183,11 @@ struct Summary {
   Tally gone_before_download;
   Tally gone_after_download;
   Tally previous_copies;  // changed objects whose older local copy is kept
+  // The migrate workers: live ones first, then the most recently stopped
+  // (at most kSummaryWorkers).
+  std::vector<WorkerRecord> workers;
 };
+inline constexpr int kSummaryWorkers = 20;
 
 // One progress sample of a migrate run (table progress_samples).
 struct ProgressSample {
@@ -256,6 +261,10 @@ struct StoreOptions {
   Synchronous synchronous = Synchronous::kNormal;
   Clock* clock = nullptr;  // null = Clock::Real()
   int busy_timeout_ms = 10000;
+  // kWrite on PostgreSQL: migrate workers share the writer lock with each
+  // other (they coordinate through claims), never with scan, reset, ...
+  // SQLite's lock stays exclusive.
+  bool shared_with_workers = false;
 };
 
 class StateStore {
@@ -265,6 +274,13 @@ class StateStore {
 
   const std::string& path() const { return db_->path(); }
   Database& database() { return *db_; }
+  // Other migrate workers may write this state beside this process (a
+  // PostgreSQL state opened with shared_with_workers); false: it is this
+  // process's alone.
+  bool shared_with_workers() const { return shared_with_workers_; }
+  // Another connection to the same database, for a thread of its own (a
+  // worker's heartbeat): no lock, no schema check.
+  Result<std::unique_ptr<Database>> OpenAnotherConnection() const;
 
   // --- Buckets and listings (scan, rescan) -------------------------------
   Result<std::optional<BucketRecord>> GetBucket(const std::string& name);
@@ -355,6 +371,8 @@ class StateStore {
   std::optional<WriterLock> lock_;  // held for the life of a writing store
   std::unique_ptr<Database> db_;    // declared after lock_: closed before the lock is released
   Clock* clock_;
+  std::string open_path_;  // as given (a URI may hold a password: never shown)
+  bool shared_with_workers_ = false;
   // Hot statements of the listing path, prepared once.
   Statement find_latest_;
   Statement insert_file_;

@@ -145,6 +145,18 @@ std::string FreshPostgresDatabase(const std::string& options) {
   return uri.substr(0, uri.rfind('/') + 1) + name;
 }
 
+std::vector<std::string> PgRows(const std::string& uri, const std::string& sql) {
+  std::vector<std::string> rows;
+  auto pg = store::PgConnection::Connect(uri);
+  EXPECT_TRUE(pg.ok()) << pg.status().ToString();
+  if (!pg.ok()) return rows;
+  auto r = pg->Query(sql);
+  EXPECT_TRUE(r.ok()) << sql << ": " << r.status().ToString();
+  if (!r.ok()) return rows;
+  for (int i = 0; i < r->rows(); ++i) rows.push_back(r->Text(i, 0));
+  return rows;
+}
+
 int64_t SqlInt(const std::string& db_path, const std::string& query) {
   auto rows = Sql(db_path, query);
   if (rows.size() != 1) {
@@ -164,14 +176,21 @@ S3migrateRun::S3migrateRun(std::string endpoint, std::string access_key, std::st
 ProcessResult S3migrateRun::Run(const std::vector<std::string>& args,
                                 const std::function<void(pid_t)>& on_started) {
   const std::string config = dir() + "/s3migrate.toml";
+  std::ostringstream text;
+  text << "local_base_path = \"" << dest() << "\"\n";
+  text << "state_db = \"" << db() << "\"\n";
+  text << "endpoint_url = \"" << endpoint_ << "\"\n";
+  text << "path_style = true\n";
+  if (!default_min_free_space_) text << "min_free_space = 0\n";
+  for (const auto& line : config_lines_) text << line << "\n";
+  // Written only when it changed: runs started from several threads at once
+  // (workers) must not see each other truncate the file they read.
   {
-    std::ofstream out(config);
-    out << "local_base_path = \"" << dest() << "\"\n";
-    out << "state_db = \"" << db() << "\"\n";
-    out << "endpoint_url = \"" << endpoint_ << "\"\n";
-    out << "path_style = true\n";
-    if (!default_min_free_space_) out << "min_free_space = 0\n";
-    for (const auto& line : config_lines_) out << line << "\n";
+    std::lock_guard lock(config_mu_);
+    if (text.str() != written_config_) {
+      std::ofstream(config) << text.str();
+      written_config_ = text.str();
+    }
   }
   std::vector<std::string> argv = {S3M_BINARY, "--config", config, "--no-progress"};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ std::vector<std::string> Sql(const std::string& db_path, const std::string& quer
 // through S3M_TEST_POSTGRES_ADMIN_URI, with `options` such as an ENCODING);
 // its URI. Names are unique within the process.
 std::string FreshPostgresDatabase(const std::string& options = "");
+// The first column of every row `sql` yields on PostgreSQL `uri`, as text;
+// fails the current test on error.
+std::vector<std::string> PgRows(const std::string& uri, const std::string& sql);
 int64_t SqlInt(const std::string& db_path, const std::string& query);
 
 // One s3migrate setup: a destination, a database and a config file in a
@@ -81,6 +85,8 @@ class S3migrateRun {
   std::string endpoint_, access_key_, secret_key_, region_;
   std::vector<std::string> config_lines_;
   bool default_min_free_space_ = false;
+  std::mutex config_mu_;
+  std::string written_config_;
 };
 
 // Uploads one object; fails the current test on error.

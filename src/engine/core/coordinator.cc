@@ -78,7 +78,39 @@ bool Coordinator::Finished() {
     ctx_.Stop(disk_.FullForGood());
     return false;
   }
-  return downloads_.Idle() && restores_.Idle() && deletes_.Idle();
+  idle_ = downloads_.Idle() && restores_.Idle() && deletes_.Idle();
+  if (!idle_) return false;
+  return ctx_.db.worker() == 0 || OthersDone();
+}
+
+std::vector<store::WorkQueue> Coordinator::WalkedQueues() const {
+  using store::WorkQueue;
+  std::vector<WorkQueue> queues = {WorkQueue::kResumeDownload, WorkQueue::kDownloadable,
+                                   WorkQueue::kRestoreRequested, WorkQueue::kRestoring};
+  if (!ctx_.opt.dry_run) queues.push_back(WorkQueue::kNeedsRestore);
+  if (!policy_.RefusesEverything()) queues.push_back(WorkQueue::kVerified);
+  return queues;
+}
+
+bool Coordinator::OthersDone() {
+  const Mono now = ctx_.now();
+  if (now < next_pool_check_) return false;
+  next_pool_check_ = now + kPoolPoll;
+  Result<store::PoolState> pool = ctx_.db.Pool(WalkedQueues());
+  if (!pool.ok()) {
+    ctx_.Stop(pool.status());
+    return false;
+  }
+  if (pool->orphans) {
+    // A worker died holding rows this one walks: over them again (its
+    // walks claim them now).
+    downloads_.Rewind();
+    restores_.Rewind();
+    deletes_.Rewind();
+    idle_ = false;
+    return false;
+  }
+  return pool->others_working == 0;
 }
 
 Coordinator::Mono Coordinator::NextWake() const {
@@ -91,6 +123,7 @@ Coordinator::Mono Coordinator::NextWake() const {
   if (auto poll = restores_.next_poll()) wake = std::min(wake, *poll);
   if (auto deletes = deletes_.NextWake()) wake = std::min(wake, *deletes);
   if (auto retry = ctx_.queues.NextRetry()) wake = std::min(wake, *retry);
+  if (idle_ && ctx_.db.worker() != 0) wake = std::min(wake, next_pool_check_);
   return std::max(wake, now);
 }
 

@@ -63,8 +63,16 @@ class Coordinator {
   // stops taking work, waits for what is in flight, and ends with it.
   const Status& fatal() const { return ctx_.fatal; }
   // Nothing left to do in this run (Finished may set fatal(): a disk full
-  // that nothing in flight can free).
+  // that nothing in flight can free). A worker sharing the state with
+  // others (MigrationStore::SetWorker) finishes only when no live worker
+  // still works, and walks its queues again when a dead worker left rows
+  // there: the last workers standing take over what the others held.
   bool Finished();
+  // Every walk is done and nothing is in flight (the worker waits, if it
+  // waits, for the others).
+  bool idle() const { return idle_; }
+  // How often an idle worker looks at the others.
+  static constexpr auto kPoolPoll = std::chrono::seconds(1);
   // When the next timer is due (retries, polls, delete batches, disk checks).
   Mono NextWake() const;
 
@@ -82,6 +90,12 @@ class Coordinator {
   DownloadStage downloads_;
   RestoreStage restores_;
   Clock::WallTime started_at_{};
+  bool idle_ = false;
+  Mono next_pool_check_{};
+  // The queues this run walks (what another worker may leave there for it).
+  std::vector<store::WorkQueue> WalkedQueues() const;
+  // An idle worker's look at the others: true when it may finish.
+  bool OthersDone();
 };
 
 }  // namespace s3m::engine

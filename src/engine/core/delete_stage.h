@@ -46,6 +46,11 @@ class DeleteStage {
   // Nothing left to delete in this run (or nothing ever will be).
   bool Idle() const { return policy_.RefusesEverything() || (walked_ && scheduler_.Idle()); }
   bool walked() const { return walked_; }
+  // Walks the verified rows again from the start (rows another worker left).
+  void Rewind() {
+    cursor_ = 0;
+    walked_ = false;
+  }
   std::optional<Clock::MonoTime> NextWake() const { return scheduler_.NextWake(); }
   size_t in_flight_or_pending() const { return scheduler_.in_flight() + scheduler_.pending(); }
 

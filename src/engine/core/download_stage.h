@@ -47,6 +47,11 @@ class DownloadStage {
 
   // Nothing downloading, queued, waiting for a retry, or left to walk.
   bool Idle() const;
+  // Walks the queues again from their start (rows another worker left).
+  void Rewind() {
+    resume_cursor_ = download_cursor_ = 0;
+    resume_done_ = download_done_ = false;
+  }
 
  private:
   // Admits `item` (DiskGuard) and dispatches it. false: stop taking (paused).

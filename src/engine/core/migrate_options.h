@@ -53,6 +53,10 @@ struct MigrateOptions {
   // page's and the report's charts); zero: none.
   std::chrono::milliseconds sample_interval{10000};
 
+  // This run is a worker (store/workers.h): how long its claims outlive its
+  // last heartbeat (renewed every quarter of it).
+  std::chrono::seconds worker_lease{60};
+
   const std::atomic<bool>* cancelled = nullptr;  // SIGINT/SIGTERM
   Clock* clock = nullptr;                        // null = Clock::Real()
 };

@@ -42,6 +42,11 @@ class RestoreStage {
   void Count(const store::StateTotals& totals);
 
   bool Idle() const;
+  // Walks the archived objects again from the start (rows another worker left).
+  void Rewind() {
+    cursor_ = 0;
+    walked_ = false;
+  }
   int64_t in_flight() const { return in_flight_; }
   int64_t ready() const { return ready_; }
   // When the restores under way are next checked (nullopt: none are).

@@ -21,8 +21,12 @@
 namespace s3m::store {
 namespace {
 
+// Takes a current database back to schema 7 (before workers and claims).
+constexpr const char* kDropSchema8 =
+    "DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; ";
 // Takes a current database back to schema 6 (before the metadata columns).
 constexpr const char* kDropSchema7 =
+    "DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; "
     "ALTER TABLE files DROP COLUMN headers; ALTER TABLE files DROP COLUMN tags; "
     "ALTER TABLE files DROP COLUMN checksums; ";
 
@@ -231,6 +235,24 @@ TEST_F(StateStoreTest, Version4DatabaseGetsTheVerifiedChecksumColumn) {
   EXPECT_EQ((*copies)[0].local_path, std::optional<std::string>("/d/b/a"));
   EXPECT_EQ((*copies)[0].verified_checksum, "");
   EXPECT_EQ((*copies)[0].etag, "x");
+}
+
+// Version 7 -> 8: the workers table and files.claimed_by appear; the rows
+// stay, claimed by nobody.
+TEST_F(StateStoreTest, Version7DatabaseGetsWorkersAndClaims) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    ListAll(*store, "b", {Obj("a", 1, "x"), Obj("b", 2, "y")});
+    ASSERT_TRUE(store->database().Exec(std::string(kDropSchema8) + "PRAGMA user_version = 7").ok());
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  Database& db = store->database();
+  EXPECT_EQ(SqlInt(db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE claimed_by IS NULL"), 2);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM workers"), 0);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'files_by_claim'"), 1);
 }
 
 // Version 6 -> 7: the metadata columns appear, the rows stay and take them.

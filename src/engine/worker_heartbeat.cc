@@ -1,0 +1,96 @@
+#include "engine/worker_heartbeat.h"
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/logging.h"
+#include "store/workers.h"
+
+namespace s3m::engine {
+
+Result<std::unique_ptr<WorkerHeartbeat>> WorkerHeartbeat::Start(store::Database& db,
+                                                                std::unique_ptr<store::Database> own,
+                                                                std::chrono::seconds lease, Clock& clock) {
+  S3M_ASSIGN_OR_RETURN(int64_t id, store::RegisterWorker(db, store::ThisHostName(), ::getpid(), lease.count()));
+  return std::unique_ptr<WorkerHeartbeat>(new WorkerHeartbeat(std::move(own), id, lease, clock));
+}
+
+WorkerHeartbeat::WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease,
+                                 Clock& clock)
+    : own_(std::move(own)), id_(id), lease_(lease), clock_(clock), last_renewed_(clock.MonotonicNow()) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+WorkerHeartbeat::~WorkerHeartbeat() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  // The last figures, then stopped: the claims it still holds are free now.
+  Renew();
+  if (Status s = store::StopWorker(*own_, id_); !s.ok()) {
+    S3M_LOG_WARN("could not mark worker {} stopped (its claims lapse with its lease): {}", id_, s.ToString());
+  }
+}
+
+void WorkerHeartbeat::Update(const Figures& figures) {
+  std::lock_guard lock(mu_);
+  figures_ = figures;
+}
+
+bool WorkerHeartbeat::lost() const {
+  std::lock_guard lock(mu_);
+  return evicted_ || clock_.MonotonicNow() - last_renewed_ > lease_ / 2;
+}
+
+Status WorkerHeartbeat::LostStatus() const {
+  std::lock_guard lock(mu_);
+  if (evicted_) {
+    return Status::Error(ErrorKind::kConflict,
+                         fmt::format("worker {} was marked stopped in the state database; stopping", id_));
+  }
+  return Status::Error(
+      ErrorKind::kFatal,
+      fmt::format("worker {} could not renew its heartbeat for half its lease ({} s); other workers take its "
+                  "objects over after the lease, so it stops now{}",
+                  id_, lease_.count(), last_error_.ok() ? "" : ": " + last_error_.ToString()));
+}
+
+void WorkerHeartbeat::Renew() {
+  Figures figures;
+  {
+    std::lock_guard lock(mu_);
+    figures = figures_;
+  }
+  const Clock::MonoTime attempt = clock_.MonotonicNow();
+  Result<bool> renewed = store::RenewWorker(*own_, id_, figures.idle, figures.objects, figures.bytes);
+  std::lock_guard lock(mu_);
+  if (!renewed.ok()) {
+    last_error_ = renewed.status();
+    S3M_LOG_WARN("worker {}: heartbeat failed: {}", id_, renewed.status().ToString());
+    return;
+  }
+  if (!*renewed) {
+    evicted_ = true;
+    return;
+  }
+  // The lease runs from when the renewal was sent, not when it returned.
+  last_renewed_ = attempt;
+  last_error_ = Status::Ok();
+}
+
+void WorkerHeartbeat::Loop() {
+  const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(lease_) / 4;
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    if (cv_.wait_for(lock, interval, [this] { return stop_; })) break;
+    lock.unlock();
+    Renew();
+    lock.lock();
+  }
+}
+
+}  // namespace s3m::engine

@@ -1,0 +1,76 @@
+// WorkerHeartbeat: this migrate process as a worker of the state
+// (store/workers.h). Registered before the first step, its heartbeat is
+// renewed every lease / 4 from a thread of its own, on a database
+// connection of its own (the coordinator's connection belongs to the
+// coordinator thread), and it is marked stopped when the run ends.
+//
+// Why a worker stops itself: other workers take over the objects it holds
+// once its heartbeat is older than the lease. A worker that cannot renew it
+// (the database unreachable, the process frozen) for half the lease must
+// stop before anyone may take its objects over, so that no object is ever
+// downloaded by two workers at once. lost() says so; the migrator then stops
+// the run as for a fatal error. The half-lease margin is measured on this
+// host's monotonic clock, the lapse on the server's: rates, not readings,
+// must agree.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "store/sqlite.h"
+
+namespace s3m::engine {
+
+class WorkerHeartbeat {
+ public:
+  struct Figures {
+    bool idle = false;     // this worker's walks are done; it waits for the others
+    int64_t objects = 0;   // deleted from S3 by this run
+    int64_t bytes = 0;     // received by this run
+  };
+
+  // Registers the worker through `db` (the caller's connection) and starts
+  // renewing on `own`.
+  static Result<std::unique_ptr<WorkerHeartbeat>> Start(store::Database& db, std::unique_ptr<store::Database> own,
+                                                        std::chrono::seconds lease, Clock& clock);
+  ~WorkerHeartbeat();  // stops renewing and marks the worker stopped
+  WorkerHeartbeat(const WorkerHeartbeat&) = delete;
+  WorkerHeartbeat& operator=(const WorkerHeartbeat&) = delete;
+
+  int64_t id() const { return id_; }
+  // Carried by the next heartbeat. Thread-safe.
+  void Update(const Figures& figures);
+  // No renewal succeeded for half the lease (or the row was marked stopped
+  // by someone): the run must stop. Thread-safe.
+  bool lost() const;
+  // Why, for the message.
+  Status LostStatus() const;
+
+ private:
+  WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease, Clock& clock);
+  void Loop();
+  void Renew();
+
+  std::unique_ptr<store::Database> own_;
+  const int64_t id_;
+  const std::chrono::seconds lease_;
+  Clock& clock_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  Figures figures_;
+  Clock::MonoTime last_renewed_;
+  Status last_error_;
+  bool evicted_ = false;
+  std::thread thread_;
+};
+
+}  // namespace s3m::engine

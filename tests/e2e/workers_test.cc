@@ -1,0 +1,140 @@
+// Several migrate workers on one PostgreSQL state (issue 20): three
+// s3migrate processes share the work through claims; one is killed with
+// SIGKILL in the middle of its downloads; the other two take its objects
+// over once its lease lapses. Every object ends deleted exactly once with its
+// verified copy on disk, none was downloaded by two workers at once, and the
+// workers table tells who did what.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "emulator_fixture.h"
+#include "store/postgres.h"
+
+namespace s3m::testing {
+namespace {
+
+class WorkersTest : public EmulatorMigrateTest {
+ protected:
+  std::vector<std::string> PgRows(const std::string& sql) { return testing::PgRows(uri_, sql); }
+  int64_t PgInt(const std::string& sql) {
+    auto rows = PgRows(sql);
+    return rows.size() == 1 ? std::stoll(rows[0]) : -1;
+  }
+  // Keys in the bucket's manifests (one per worker), with how many lines
+  // each has.
+  std::map<std::string, int> ManifestKeys(const std::string& bucket) {
+    std::map<std::string, int> keys;
+    for (const auto& dir : std::filesystem::directory_iterator(run_->dest() + "/.s3migrate/manifests")) {
+      std::ifstream in(dir.path().string() + "/" + bucket + ".jsonl");
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) ++keys[nlohmann::json::parse(line).value("key", "")];
+      }
+    }
+    return keys;
+  }
+
+  std::string uri_;
+};
+
+TEST_F(WorkersTest, ThreeWorkersOneKilledEveryObjectMigratedExactlyOnce) {
+  constexpr int kObjects = 90;
+  for (const char* bucket : {"alpha", "beta"}) {
+    CreateBucket(bucket);
+    for (int i = 0; i < kObjects / 2; ++i) Put(bucket, fmt::format("obj-{:03}", i), TestBytes(2000 + i, i));
+  }
+  // Every GET takes a while, so that work is in flight when one worker dies.
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 150}});
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("worker_lease", "4");
+
+  std::atomic<pid_t> pids[3] = {0, 0, 0};
+  ProcessResult results[3];
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 3; ++w) {
+    workers.emplace_back([&, w] {
+      results[w] = run_->Run({"--db", uri_, "--concurrency", "4", "--log-level", "info", "migrate"},
+                             [&, w](pid_t pid) { pids[w] = pid; });
+    });
+  }
+  // Worker 1 dies while it holds downloads: its rows are `downloading`,
+  // claimed by it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int64_t held = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pids[1] != 0) {
+      held = PgInt(fmt::format("SELECT COUNT(*) FROM files f JOIN workers w ON w.id = f.claimed_by "
+                               "WHERE w.pid = {} AND f.state = 'downloading'",
+                               pids[1].load()));
+      if (held > 0) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(held, 0) << "worker 1 never held a download";
+  ASSERT_EQ(::kill(pids[1], SIGKILL), 0);
+  for (auto& t : workers) t.join();
+
+  EXPECT_EQ(results[1].exit_code, 128 + SIGKILL);
+  EXPECT_EQ(results[0].exit_code, 0) << Describe(results[0]);
+  EXPECT_EQ(results[2].exit_code, 0) << Describe(results[2]);
+  // Every object deleted from S3, its copy intact, its row deleted, and the
+  // manifests name it exactly once.
+  for (const char* bucket : {"alpha", "beta"}) {
+    EXPECT_TRUE(RemainingKeys(bucket).empty()) << bucket;
+    for (const auto& [key, count] : ManifestKeys(bucket)) EXPECT_EQ(count, 1) << bucket << "/" << key;
+    EXPECT_EQ(ManifestKeys(bucket).size(), static_cast<size_t>(kObjects / 2)) << bucket;
+  }
+  for (const std::string& row :
+       PgRows("SELECT state || ' ' || COALESCE(local_path, '-') || ' ' || bucket || ' ' || key FROM files")) {
+    std::istringstream in(row);
+    std::string state, path, bucket, key;
+    in >> state >> path >> bucket >> key;
+    EXPECT_EQ(state, "deleted") << row;
+    EXPECT_EQ(ReadFileOrDie(path), uploaded_[bucket][key]) << row;
+  }
+  // No object was downloaded twice but those the killed worker had in
+  // flight (at most its 4 transfers), taken over by the others.
+  EXPECT_GE(RequestCount("GetObject"), kObjects);
+  EXPECT_LE(RequestCount("GetObject"), kObjects + 4);
+  // The workers table: the two that finished stopped, the killed one not;
+  // what the others took over from it is theirs now.
+  const int64_t killed = PgInt(fmt::format("SELECT id FROM workers WHERE pid = {}", pids[1].load()));
+  EXPECT_EQ(PgInt(fmt::format("SELECT COUNT(*) FROM workers WHERE stopped_at IS NOT NULL AND id <> {}", killed)), 2);
+  EXPECT_EQ(PgInt(fmt::format("SELECT COUNT(*) FROM workers WHERE stopped_at IS NULL AND id = {}", killed)), 1);
+  EXPECT_EQ(PgInt(fmt::format("SELECT COUNT(*) FROM files WHERE claimed_by = {} AND state <> 'deleted'", killed)), 0);
+  // status shows each worker: the killed one lost, the others stopped.
+  ProcessResult status = run_->Run({"--db", uri_, "status"});
+  EXPECT_NE(status.out.find("Workers:         1 lost, 2 stopped"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(fmt::format("#{:<4} lost     ", killed)), std::string::npos) << status.out;
+  nlohmann::json json = nlohmann::json::parse(run_->Run({"--db", uri_, "status", "--json"}).out);
+  ASSERT_EQ(json["workers"].size(), 3u);
+  int64_t reported = 0;
+  for (const auto& w : json["workers"]) {
+    EXPECT_EQ(w["state"], w["id"] == killed ? "lost" : "stopped") << w.dump();
+    EXPECT_EQ(w["pid"], w["id"] == killed ? pids[1].load() : w["pid"].get<int64_t>());
+    if (w["id"] != killed) reported += w["bytes"].get<int64_t>();
+  }
+  EXPECT_GT(reported, 0);
+  // verify reads every worker's manifest.
+  ProcessResult verify = run_->Run({"--db", uri_, "verify", "--manifests"});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+  EXPECT_NE(verify.out.find(fmt::format("checked {} local copies", kObjects)), std::string::npos) << verify.out;
+  EXPECT_EQ(PgInt("SELECT SUM(objects) FROM workers WHERE stopped_at IS NOT NULL") +
+                PgInt(fmt::format("SELECT COUNT(*) FROM files WHERE claimed_by = {}", killed)),
+            kObjects)
+      << "what the finished workers report plus what the killed one deleted";
+}
+
+}  // namespace
+}  // namespace s3m::testing
