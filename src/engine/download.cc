@@ -110,7 +110,10 @@ auto ObjectDownload::Retried(const uint64_t& delivered, Fn&& fn) -> decltype(fn(
       [&](int n) {
         const uint64_t before = delivered;
         auto outcome = fn(n);
-        const bool cancelled = settings_.cancelled != nullptr && settings_.cancelled->load();
+        // A stopping run, or a worker whose fence closed (it may no longer
+        // hold this object), tries no more.
+        const bool cancelled = (settings_.cancelled != nullptr && settings_.cancelled->load()) ||
+                               (settings_.fence != nullptr && !settings_.fence->open());
         if (!retry_detail::StatusOf(outcome).ok() && (cancelled || delivered == before)) stop = true;
         return outcome;
       },
@@ -291,6 +294,9 @@ DownloadOutcome ObjectDownload::Complete(VerificationResult result) {
     out.attribute_note = file_->attribute_note();
     out.sealed = std::shared_ptr<AtomicFile>(std::move(file_));
   } else {
+    if (settings_.fence) {
+      if (Status fenced = settings_.fence->Check(); !fenced.ok()) return Fail(fenced);
+    }
     Status committed = file_->Commit(commit);
     if (!committed.ok()) return Fail(committed);
     out.attribute_note = file_->attribute_note();
@@ -313,6 +319,7 @@ Status ObjectDownload::Accept(uint64_t& position, uint64_t end, const char* data
   // Paced before it is written: while this thread sleeps, curl reads no
   // more and TCP slows the sender down.
   if (settings_.bandwidth) settings_.bandwidth->Acquire(n, settings_.cancelled);
+  if (settings_.fence) S3M_RETURN_IF_ERROR(settings_.fence->Check());
   // Written first, then hashed: the verifier may read the file back.
   S3M_RETURN_IF_ERROR(file_->WriteAt(position, data, n));
   if (feed) feed->Update(data, n);
@@ -367,7 +374,15 @@ Result<VerificationResult> ObjectDownload::VerifyWhole(Whole& whole, const s3::O
   return VerifyFile(file_->file(), plan_);
 }
 
+Status ObjectDownload::MayStart() const {
+  if (settings_.cancelled && settings_.cancelled->load()) {
+    return Status::Error(ErrorKind::kCancelled, "the run is stopping");
+  }
+  return settings_.fence ? settings_.fence->Check() : Status::Ok();
+}
+
 DownloadOutcome ObjectDownload::RunWhole() {
+  if (Status may = MayStart(); !may.ok()) return Fail(may);
   if (IsFolderMarker(item_)) return MakeDirectory();
   Status opened = OpenFile(/*resumable=*/false);
   if (!opened.ok()) return Fail(opened);
@@ -413,6 +428,10 @@ std::optional<DownloadOutcome> ObjectDownload::SizeChanged(const s3::ObjectMetad
 }
 
 bool ObjectDownload::Prepare() {
+  if (Status may = MayStart(); !may.ok()) {
+    ended_ = Fail(may);
+    return false;
+  }
   if (IsFolderMarker(item_)) {
     ended_ = MakeDirectory();
     return false;
@@ -492,6 +511,7 @@ std::vector<ByteSpan> ObjectDownload::RangesToFetch() const {
 
 void ObjectDownload::FetchRange(size_t index, const RangeSynced& on_range_synced) {
   if (AnotherRangeFailed()) return;
+  if (Status may = MayStart(); !may.ok()) return RecordFailure(may);
   const ByteSpan span = ranges_[index];
   const uint64_t end = span.offset + span.length;
   ObjectVerifier::RangeFeed feed = verifier_->BeginRange(span.offset, span.length);
@@ -547,6 +567,9 @@ DownloadOutcome ObjectDownload::Finish() {
   if (!failure.ok()) return Fail(failure);
   if (settings_.cancelled && settings_.cancelled->load()) {
     return Fail(Status::Error(ErrorKind::kCancelled, "the run is stopping"));
+  }
+  if (settings_.fence) {
+    if (Status fenced = settings_.fence->Check(); !fenced.ok()) return Fail(fenced);
   }
   auto verdict = verifier_->Finish();
   if (!verdict.ok()) return Fail(verdict.status());

@@ -47,6 +47,7 @@
 #include "engine/object_metadata.h"
 #include "engine/verifier.h"
 #include "s3/object_store.h"
+#include "engine/write_fence.h"
 #include "store/migration_store.h"
 
 namespace s3m::engine {
@@ -61,6 +62,9 @@ struct DownloadSettings {
   RetryPolicy range_retry{};
   Clock* clock = nullptr;
   const std::atomic<bool>* cancelled = nullptr;
+  // A worker's fence (write_fence.h): asked before every write and the
+  // commit; nullptr: none.
+  const WriteFence* fence = nullptr;
   // Small objects end Seal()ed, not committed: BatchPublisher makes a batch
   // of them durable at once (publisher.h). Large ones always Commit().
   bool batch_publish = false;
@@ -154,6 +158,9 @@ class ObjectDownload {
 
  private:
   s3::GetObjectRequest PinnedGet() const;
+  // kCancelled when the run stops or this worker's fence closed: no request
+  // is sent for an object this worker may no longer hold.
+  Status MayStart() const;
   s3::HeadObjectRequest PinnedHead() const;
   // Turns a failed request into an outcome (changed, archived, gone, ...).
   DownloadOutcome Fail(Status status);

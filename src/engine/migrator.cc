@@ -125,7 +125,7 @@ void Migrator::Wake() { impl_->Wake(); }
 void Migrator::Impl::StartRunners() {
   const int large_slots = std::max(2, opt_.concurrency / 4);
   publisher_ = std::make_unique<BatchPublisher>(
-      fs_, [this](DownloadOutcome outcome) { Post(std::move(outcome)); });
+      fs_, [this](DownloadOutcome outcome) { Post(std::move(outcome)); }, &heartbeat_->fence());
   pool_ = std::make_unique<TransferPool>(
       opt_.concurrency, large_slots,
       [this](int64_t id, ByteSpan span) { Post(RangeDone{id, span}); },
@@ -194,6 +194,7 @@ void Migrator::Impl::Dispatch(Commands& commands) {
     settings.bandwidth = opt_.bandwidth;
     settings.clock = &clock_;
     settings.cancelled = &stop_;
+    settings.fence = &heartbeat_->fence();
     settings.bytes_counter = &bytes_received_;
     settings.batch_publish = true;
     settings.pin_with_if_match = job.pin_with_if_match;
@@ -304,6 +305,13 @@ Result<MigrationReport> Migrator::Impl::Run() {
   Status db_failure;
   Status lost;
   for (;;) {
+    // Before any new work: a worker whose lease may have lapsed takes none.
+    if (!stopping && !KeepWorkerAlive()) {
+      lost = heartbeat_->LostStatus();
+      S3M_LOG_ERROR("stopping: {}", lost.ToString());
+      stopping = true;
+      stop_ = true;
+    }
     std::vector<Event> events = TakeEvents();
     Commands commands;
     db_failure = CommitStep(events, !stopping && !cancelled(), commands);
@@ -313,12 +321,6 @@ Result<MigrationReport> Migrator::Impl::Run() {
     }
     Dispatch(commands);  // committed: now the new work may start
     ReportProgress(false);
-    if (!stopping && !KeepWorkerAlive()) {
-      lost = heartbeat_->LostStatus();
-      S3M_LOG_ERROR("stopping: {}", lost.ToString());
-      stopping = true;
-      stop_ = true;
-    }
     if (!stopping && (!core_.fatal().ok() || cancelled())) {
       if (!core_.fatal().ok()) S3M_LOG_ERROR("stopping: {}", core_.fatal().ToString());
       stopping = true;

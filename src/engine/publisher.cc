@@ -4,8 +4,8 @@
 
 namespace s3m::engine {
 
-BatchPublisher::BatchPublisher(FileSystem& fs, OnPublished on_published)
-    : fs_(fs), on_published_(std::move(on_published)) {
+BatchPublisher::BatchPublisher(FileSystem& fs, OnPublished on_published, const WriteFence* fence)
+    : fs_(fs), on_published_(std::move(on_published)), fence_(fence) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -66,6 +66,18 @@ void BatchPublisher::PublishBatch(std::vector<DownloadOutcome>& batch) {
     if (outcome.sealed) (void)outcome.sealed->Abandon();
     outcome.sealed.reset();
   };
+  // A worker that may have lost its objects to another publishes nothing,
+  // and leaves the files as they are (the other may be writing them now).
+  if (fence_ != nullptr) {
+    if (Status fenced = fence_->Check(); !fenced.ok()) {
+      for (DownloadOutcome& outcome : batch) {
+        outcome.result = DownloadResult::kCancelled;
+        outcome.status = fenced;
+        outcome.sealed.reset();  // closed, not removed
+      }
+      return;
+    }
+  }
   // The filesystems holding the batch: one directory of each.
   // A file whose directory cannot be stat'ed is not published: its
   // filesystem would not be synced.

@@ -48,7 +48,9 @@ class BatchPublisher {
   static constexpr std::chrono::milliseconds kBatchDelay{25};
 
   using OnPublished = std::function<void(DownloadOutcome)>;
-  BatchPublisher(FileSystem& fs, OnPublished on_published);
+  // `fence` (may be null): asked before each batch is published; a closed
+  // fence leaves the batch's files where they are, reported cancelled.
+  BatchPublisher(FileSystem& fs, OnPublished on_published, const WriteFence* fence = nullptr);
   // Publishes what is queued, then joins.
   ~BatchPublisher();
   BatchPublisher(const BatchPublisher&) = delete;
@@ -67,6 +69,7 @@ class BatchPublisher {
 
   FileSystem& fs_;
   const OnPublished on_published_;
+  const WriteFence* fence_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<DownloadOutcome> queue_;

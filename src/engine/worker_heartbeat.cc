@@ -18,7 +18,7 @@ Result<std::unique_ptr<WorkerHeartbeat>> WorkerHeartbeat::Start(store::Database&
 
 WorkerHeartbeat::WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease,
                                  Clock& clock)
-    : own_(std::move(own)), id_(id), lease_(lease), clock_(clock), last_renewed_(clock.MonotonicNow()) {
+    : own_(std::move(own)), id_(id), lease_(lease), clock_(clock), fence_(clock, clock.MonotonicNow() + lease / 2) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -43,14 +43,14 @@ void WorkerHeartbeat::Update(const Figures& figures) {
 
 bool WorkerHeartbeat::lost() const {
   std::lock_guard lock(mu_);
-  return evicted_ || clock_.MonotonicNow() - last_renewed_ > lease_ / 2;
+  return evicted_ || !fence_.open();
 }
 
 Status WorkerHeartbeat::LostStatus() const {
   std::lock_guard lock(mu_);
   if (evicted_) {
     return Status::Error(ErrorKind::kConflict,
-                         fmt::format("worker {} was marked stopped in the state database; stopping", id_));
+                         fmt::format("worker {} was marked stopped in the state database, or its lease lapsed before it could renew it; stopping", id_));
   }
   return Status::Error(
       ErrorKind::kFatal,
@@ -78,7 +78,7 @@ void WorkerHeartbeat::Renew() {
     return;
   }
   // The lease runs from when the renewal was sent, not when it returned.
-  last_renewed_ = attempt;
+  fence_.ExtendTo(attempt + lease_ / 2);
   last_error_ = Status::Ok();
 }
 

@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "engine/write_fence.h"
 #include "store/sqlite.h"
 
 namespace s3m::engine {
@@ -53,6 +54,9 @@ class WorkerHeartbeat {
   bool lost() const;
   // Why, for the message.
   Status LostStatus() const;
+  // Closed half a lease after the last renewal sent (write_fence.h); the
+  // downloads and the publisher ask it before every write.
+  const WriteFence& fence() const { return fence_; }
 
  private:
   WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease, Clock& clock);
@@ -67,7 +71,7 @@ class WorkerHeartbeat {
   std::condition_variable cv_;
   bool stop_ = false;
   Figures figures_;
-  Clock::MonoTime last_renewed_;
+  WriteFence fence_;
   Status last_error_;
   bool evicted_ = false;
   std::thread thread_;

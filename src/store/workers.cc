@@ -44,8 +44,8 @@ Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pi
 Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes) {
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
                                         "UPDATE workers SET heartbeat_at = {}, idle = ?2, objects = ?3, bytes = ?4 "
-                                        "WHERE id = ?1 AND stopped_at IS NULL",
-                                        ServerNowSql(db))));
+                                        "WHERE id = ?1 AND {}",
+                                        ServerNowSql(db), LiveWorkerSql(db, "workers"))));
   S3M_RETURN_IF_ERROR(s.Bind(1, id).Bind(2, static_cast<int64_t>(idle)).Bind(3, objects).Bind(4, bytes).Run());
   return db.Changes() == 1;
 }

@@ -44,7 +44,8 @@ std::string LiveWorkerSql(const Database& db, const std::string& alias);
 // Registers this process; returns its id.
 Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pid, int64_t lease_seconds);
 // Renews the heartbeat with the worker's figures. False when the row is
-// gone or marked stopped (the worker must stop).
+// gone, marked stopped, or its lease lapsed already (other workers may have
+// taken its objects: it must stop, not come back).
 Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
 Status StopWorker(Database& db, int64_t id);
 // Marks every other running worker stopped: for a process that holds the

@@ -53,7 +53,8 @@ class PostgresStateTest : public EmulatorMigrateTest {
   // What the two states hold, as text lines; ids and times left out.
   static constexpr const char* kFilesQuery =
       "SELECT bucket || ' ' || key || ' ' || version_id || ' ' || size || ' ' || etag || ' ' || storage_class "
-      "|| ' ' || archived || ' ' || state || ' ' || attempts || ' ' || COALESCE(error_message, '-') || ' ' || "
+      "|| ' ' || archived || ' ' || state || ' ' || attempts || ' ' || COALESCE(substr(error_message, 1, 40), '-') || "
+      "' ' || "
       "COALESCE(previous_etag, '-') || ' ' || CASE WHEN gone_at IS NULL THEN 'here' ELSE 'gone' END || ' ' || "
       "seen_generation || ' ' || discovered_generation FROM files ORDER BY bucket, key";
   static constexpr const char* kTotalsQuery =
@@ -78,6 +79,7 @@ class PostgresStateTest : public EmulatorMigrateTest {
       // The early-deletion estimate depends on the time of the call (its age
       // is julianday() arithmetic on SQLite, an interval on PostgreSQL).
       j["cost_estimate"].erase("early_deletion");
+      j["cost_estimate"].erase("total");  // includes it
       // Each command runs twice, a moment apart: its times may differ.
       for (auto& b : j["buckets"]) {
         b.erase("scan_started_at");

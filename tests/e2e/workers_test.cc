@@ -136,5 +136,62 @@ TEST_F(WorkersTest, ThreeWorkersOneKilledEveryObjectMigratedExactlyOnce) {
       << "what the finished workers report plus what the killed one deleted";
 }
 
+// A worker frozen longer than its lease (SIGSTOP: a paused VM, a stalled
+// host) loses its objects to the other worker, which finishes the work.
+// When it runs again it requests, writes and publishes nothing more, and
+// stops with a message that says why.
+TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
+  constexpr int kObjects = 40;
+  CreateBucket("gamma");
+  for (int i = 0; i < kObjects; ++i) Put("gamma", fmt::format("obj-{:03}", i), TestBytes(3000 + i, i));
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 200}});
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("worker_lease", "4");
+
+  std::atomic<pid_t> pids[2] = {0, 0};
+  ProcessResult results[2];
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 2; ++w) {
+    workers.emplace_back([&, w] {
+      results[w] = run_->Run({"--db", uri_, "--concurrency", "4", "migrate"}, [&, w](pid_t pid) { pids[w] = pid; });
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int64_t held = 0;
+  while (std::chrono::steady_clock::now() < deadline && held == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (pids[1] != 0) {
+      held = PgInt(fmt::format("SELECT COUNT(*) FROM files f JOIN workers w ON w.id = f.claimed_by "
+                               "WHERE w.pid = {} AND f.state = 'downloading'",
+                               pids[1].load()));
+    }
+  }
+  ASSERT_GT(held, 0) << "worker 1 never held a download";
+  ASSERT_EQ(::kill(pids[1], SIGSTOP), 0);
+  workers[0].join();  // worker 0 takes everything over once the lease lapsed, and finishes
+  EXPECT_EQ(results[0].exit_code, 0) << Describe(results[0]);
+  EXPECT_TRUE(RemainingKeys("gamma").empty());
+  const int64_t gets = RequestCount("GetObject");
+  ASSERT_EQ(::kill(pids[1], SIGCONT), 0);
+  workers[1].join();
+  EXPECT_EQ(results[1].exit_code, 3) << Describe(results[1]);
+  EXPECT_NE(results[1].err.find("lease"), std::string::npos) << results[1].err;
+  EXPECT_EQ(RequestCount("GetObject"), gets) << "the woken worker asked for nothing more";
+  for (const auto& [key, count] : ManifestKeys("gamma")) EXPECT_EQ(count, 1) << key;
+  EXPECT_EQ(ManifestKeys("gamma").size(), static_cast<size_t>(kObjects));
+  for (const std::string& row : PgRows("SELECT state || ' ' || COALESCE(local_path, '-') || ' ' || key FROM files")) {
+    std::istringstream in(row);
+    std::string state, path, key;
+    in >> state >> path >> key;
+    EXPECT_EQ(state, "deleted") << row;
+    EXPECT_EQ(ReadFileOrDie(path), uploaded_["gamma"][key]) << row;
+  }
+  // No partial file is left behind in the destination.
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(run_->dest() + "/gamma")) {
+    EXPECT_EQ(entry.path().filename().string().find("%~partial"), std::string::npos) << entry.path();
+  }
+}
+
 }  // namespace
 }  // namespace s3m::testing

@@ -22,7 +22,7 @@ class BatchPublisherTest : public ::testing::Test {
  protected:
   // Writes and seals each path (content "bytes of <path>"), hands them to a
   // publisher as one batch, and waits for every outcome.
-  std::vector<DownloadOutcome> PublishAll(const std::vector<std::string>& paths) {
+  std::vector<DownloadOutcome> PublishAll(const std::vector<std::string>& paths, const WriteFence* fence = nullptr) {
     std::vector<DownloadOutcome> sealed;
     DirectoryMaker dirs(fs_);
     for (size_t i = 0; i < paths.size(); ++i) {
@@ -48,7 +48,7 @@ class BatchPublisherTest : public ::testing::Test {
         std::lock_guard lock(mu);
         done.push_back(std::move(outcome));
         cv.notify_all();
-      });
+      }, fence);
       for (DownloadOutcome& outcome : sealed) publisher.Add(std::move(outcome));
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return done.size() == paths.size(); });
@@ -60,6 +60,21 @@ class BatchPublisherTest : public ::testing::Test {
   FaultInjectionFileSystem fs_{PosixFileSystem::Default(), dir_ / "graveyard"};
   const std::string root_ = dir_ / "dest";
 };
+
+// A worker whose fence closed (its lease could not be renewed: another
+// worker may own these objects now) publishes nothing and removes nothing.
+TEST_F(BatchPublisherTest, AClosedFencePublishesNothingAndLeavesThePartialFiles) {
+  FakeClock clock;
+  WriteFence fence(clock, clock.MonotonicNow() + std::chrono::seconds(30));
+  clock.Advance(std::chrono::seconds(31));
+  const std::string path = root_ + "/b/k.txt";
+  std::vector<DownloadOutcome> done = PublishAll({path}, &fence);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].result, DownloadResult::kCancelled);
+  EXPECT_EQ(done[0].status.kind(), ErrorKind::kCancelled);
+  EXPECT_FALSE(fs_.Stat(path).ok()) << "not published";
+  EXPECT_TRUE(fs_.Stat(AtomicFile::PartialPath(path)).ok()) << "the partial file is left as it is";
+}
 
 TEST_F(BatchPublisherTest, EveryFileIsDurableOnItsOwnFilesystem) {
   // Bucket b2 is another filesystem (a ZFS dataset per bucket, a bind mount,
