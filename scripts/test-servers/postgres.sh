@@ -13,6 +13,8 @@
 #   S3M_TEST_POSTGRES_URI=postgresql://s3m@127.0.0.1:PORT/s3m_test
 #   S3M_TEST_POSTGRES_ADMIN_URI=postgresql://s3m@127.0.0.1:PORT/postgres
 # (tests that need a database of their own create it through the admin URI).
+# pg_stat_statements is loaded (CREATE EXTENSION in a database to read it):
+# bench/scaleout counts the statements, each one round trip, per object.
 # PostgreSQL refuses to run as root: as root, it runs as the `postgres` user
 # the package creates.
 
@@ -45,7 +47,7 @@ start_postgres() {
   ts_spawn "$dir" "$dir/postgres.log" \
     "${as_user[@]}" "$bindir/postgres" -D "$dir/data" -k "$dir" -p "$port" \
     -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off \
-    -c max_connections=200
+    -c max_connections=200 -c shared_preload_libraries=pg_stat_statements
   ts_wait_until "$ts_timeout" postgres "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"
   "$bindir/psql" -q -h 127.0.0.1 -p "$port" -U s3m -d postgres -c "CREATE DATABASE s3m_test" \
     >>"$dir/postgres.log" 2>&1

@@ -286,6 +286,7 @@ Status Migrator::Impl::StartWorker() {
     S3M_RETURN_IF_ERROR(store::StopOtherWorkers(state_.database(), heartbeat_->id()));
   }
   db_.SetWorker(heartbeat_->id());
+  S3M_RETURN_IF_ERROR(store::UseTotalsShard(state_.database(), heartbeat_->id()));
   // A destination other workers may share: a manifest file has one writer.
   if (state_.shared_with_workers()) manifest_.SetWorker(heartbeat_->id());
   S3M_LOG_INFO("worker {}: lease {} s", heartbeat_->id(), opt_.worker_lease.count());

@@ -136,6 +136,12 @@ Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t afte
   return ReadAll(*s);
 }
 
+Status MigrationStore::MarkIdle(bool idle) {
+  if (worker_ == 0) return Status::Ok();
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached("UPDATE workers SET idle = ?2 WHERE id = ?1"));
+  return s->Bind(1, worker_).Bind(2, static_cast<int64_t>(idle)).Run();
+}
+
 Result<PoolState> MigrationStore::Pool(const std::vector<WorkQueue>& queues) {
   PoolState pool;
   if (worker_ == 0) return pool;

@@ -162,6 +162,9 @@ class MigrationStore {
   Result<std::vector<WorkItem>> Next(WorkQueue queue, int64_t after_id, int limit);
   // With a worker set: whether it may finish (see PoolState).
   Result<PoolState> Pool(const std::vector<WorkQueue>& queues);
+  // With a worker set: records at once whether its share is done (the
+  // others' Pool reads it; the heartbeat would say so only later).
+  Status MarkIdle(bool idle);
   // Re-reads one row (nullopt when it is gone).
   Result<std::optional<WorkItem>> Get(int64_t id);
   // The rows of `ids` that are 'deleted', in the order given.

@@ -120,7 +120,11 @@ CREATE TABLE download_chunks (
 -- trigger per row: that keeps ingest fast); every UPDATE and DELETE — the
 -- engine's, or a user's own in sqlite3 — is counted by the triggers below.
 -- archived_day is the LastModified date of archived objects ('' otherwise):
--- the early-deletion estimate needs their age, to the day.
+-- the early-deletion estimate needs their age, to the day. A group may have
+-- several rows, one per shard, and only their sum means anything: workers
+-- sharing a PostgreSQL state each count into a shard of their own, so that
+-- their transactions never wait on (or deadlock over) the same rows. In
+-- SQLite there is one writer and every row is shard 0.
 CREATE TABLE file_totals (
   bucket        TEXT NOT NULL,
   state         TEXT NOT NULL,
@@ -129,23 +133,25 @@ CREATE TABLE file_totals (
   archived_day  TEXT NOT NULL,
   files         INTEGER NOT NULL,
   bytes         INTEGER NOT NULL,
-  PRIMARY KEY (bucket, state, storage_class, archived, archived_day)
+  shard         INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (bucket, state, storage_class, archived, archived_day, shard)
 ) WITHOUT ROWID;
 
 CREATE TRIGGER file_totals_after_delete AFTER DELETE ON files BEGIN
-  UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size
-    WHERE bucket = OLD.bucket AND state = OLD.state AND storage_class = OLD.storage_class
-      AND archived = OLD.archived
-      AND archived_day = CASE WHEN OLD.archived THEN substr(OLD.last_modified, 1, 10) ELSE '' END;
+  INSERT INTO file_totals (bucket, state, storage_class, archived, archived_day, files, bytes)
+    VALUES (OLD.bucket, OLD.state, OLD.storage_class, OLD.archived,
+      CASE WHEN OLD.archived THEN substr(OLD.last_modified, 1, 10) ELSE '' END, -1, -OLD.size)
+    ON CONFLICT DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes;
 END;
 
 CREATE TRIGGER file_totals_after_update
 AFTER UPDATE OF bucket, state, storage_class, archived, last_modified, size ON files BEGIN
-  UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size
-    WHERE bucket = OLD.bucket AND state = OLD.state AND storage_class = OLD.storage_class
-      AND archived = OLD.archived
-      AND archived_day = CASE WHEN OLD.archived THEN substr(OLD.last_modified, 1, 10) ELSE '' END;
-  INSERT INTO file_totals VALUES (NEW.bucket, NEW.state, NEW.storage_class, NEW.archived,
+  INSERT INTO file_totals (bucket, state, storage_class, archived, archived_day, files, bytes)
+    VALUES (OLD.bucket, OLD.state, OLD.storage_class, OLD.archived,
+      CASE WHEN OLD.archived THEN substr(OLD.last_modified, 1, 10) ELSE '' END, -1, -OLD.size)
+    ON CONFLICT DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes;
+  INSERT INTO file_totals (bucket, state, storage_class, archived, archived_day, files, bytes)
+    VALUES (NEW.bucket, NEW.state, NEW.storage_class, NEW.archived,
       CASE WHEN NEW.archived THEN substr(NEW.last_modified, 1, 10) ELSE '' END, 1, NEW.size)
     ON CONFLICT DO UPDATE SET files = files + 1, bytes = bytes + excluded.bytes;
 END;
@@ -346,13 +352,27 @@ ALTER TABLE files ADD COLUMN checksums TEXT;
 )sql");
 }
 
-// Version 7 -> 8: workers and their claims.
-Status UpgradeFrom7(Database& db) {
+// The CREATE statement of kCreateSchemaSql that begins with `head`, to its
+// end (");" or "END;").
+std::string CreateStatement(std::string_view head, std::string_view end) {
   const std::string_view sql = kCreateSchemaSql;
-  const size_t start = sql.find("CREATE TABLE workers");
-  std::string added = "ALTER TABLE files ADD COLUMN claimed_by INTEGER;\n";
-  added += sql.substr(start);
-  return db.Exec(added);
+  const size_t start = sql.find(head);
+  const size_t stop = sql.find(end, start);
+  return std::string(sql.substr(start, stop + end.size() - start)) + "\n";
+}
+
+// Version 7 -> 8: workers and their claims, and file_totals in shards
+// (recounted: the totals are derived), with its triggers.
+Status UpgradeFrom7(Database& db) {
+  std::string sql = "ALTER TABLE files ADD COLUMN claimed_by INTEGER;\n"
+                    "DROP TRIGGER file_totals_after_delete; DROP TRIGGER file_totals_after_update;\n"
+                    "DROP TABLE file_totals;\n";
+  sql += CreateStatement("CREATE TABLE file_totals", ") WITHOUT ROWID;");
+  sql += CreateStatement("CREATE TRIGGER file_totals_after_delete", "END;");
+  sql += CreateStatement("CREATE TRIGGER file_totals_after_update", "END;");
+  sql += std::string(kCountAllFilesSql);
+  sql += std::string(kCreateSchemaSql.substr(kCreateSchemaSql.find("CREATE TABLE workers")));
+  return db.Exec(sql);
 }
 
 // Fills local_path_folded for rows that have a local_path but no folded form

@@ -17,9 +17,9 @@
 //              charts.
 //   version 7  adds files.headers, files.tags and files.checksums, what S3
 //              knew of each object beyond its bytes (issue 21).
-//   version 8  this schema (kSchemaVersion): adds the workers table and
-//              files.claimed_by, several migrate processes sharing one
-//              (PostgreSQL) state (issue 20).
+//   version 8  this schema (kSchemaVersion): adds the workers table,
+//              files.claimed_by and file_totals.shard, several migrate
+//              processes sharing one (PostgreSQL) state (issue 20).
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must

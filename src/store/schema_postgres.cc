@@ -86,16 +86,22 @@ CREATE FUNCTION s3migrate_archived_day(archived BIGINT, last_modified TEXT) RETU
   LANGUAGE SQL IMMUTABLE
   AS $$ SELECT CASE WHEN archived <> 0 THEN substr(last_modified, 1, 10) ELSE '' END $$;
 
-CREATE FUNCTION s3migrate_count_file_change() RETURNS trigger LANGUAGE plpgsql AS $$
+-- (Also run alone by the upgrade from 7: it replaces version 7's function.)
+CREATE OR REPLACE FUNCTION s3migrate_count_file_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  -- The session's shard (a migrate worker sets s3migrate.shard; others count into 0).
+  my_shard BIGINT := COALESCE(NULLIF(current_setting('s3migrate.shard', true), ''), '0')::BIGINT;
 BEGIN
-  UPDATE file_totals SET files = files - 1, bytes = bytes - OLD.size
-    WHERE bucket = OLD.bucket AND state = OLD.state AND storage_class = OLD.storage_class
-      AND archived = OLD.archived
-      AND archived_day = s3migrate_archived_day(OLD.archived, OLD.last_modified);
+  INSERT INTO file_totals AS t (bucket, state, storage_class, archived, archived_day, files, bytes, shard)
+    VALUES (OLD.bucket, OLD.state, OLD.storage_class, OLD.archived,
+            s3migrate_archived_day(OLD.archived, OLD.last_modified), -1, -OLD.size, my_shard)
+    ON CONFLICT (bucket, state, storage_class, archived, archived_day, shard)
+    DO UPDATE SET files = t.files - 1, bytes = t.bytes + excluded.bytes;
   IF TG_OP = 'UPDATE' THEN
-    INSERT INTO file_totals AS t VALUES (NEW.bucket, NEW.state, NEW.storage_class, NEW.archived,
-        s3migrate_archived_day(NEW.archived, NEW.last_modified), 1, NEW.size)
-      ON CONFLICT (bucket, state, storage_class, archived, archived_day)
+    INSERT INTO file_totals AS t (bucket, state, storage_class, archived, archived_day, files, bytes, shard)
+      VALUES (NEW.bucket, NEW.state, NEW.storage_class, NEW.archived,
+              s3migrate_archived_day(NEW.archived, NEW.last_modified), 1, NEW.size, my_shard)
+      ON CONFLICT (bucket, state, storage_class, archived, archived_day, shard)
       DO UPDATE SET files = t.files + 1, bytes = t.bytes + excluded.bytes;
   END IF;
   RETURN NULL;
@@ -134,11 +140,22 @@ Status UpgradePostgresSchema(Database& pg, int version) {
                                      "version 7 and reads and writes version {}",
                                      version, kSchemaVersion));
   }
-  // 7 -> 8: workers and their claims (schema.h).
+  // 7 -> 8: workers and their claims, file_totals in shards (schema.h):
+  // recounted, and counted by the new trigger function from now on.
   S3M_ASSIGN_OR_RETURN(Database model, SchemaModel());
   S3M_RETURN_IF_ERROR(CreateTable(pg, model, "workers"));
   S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE files ADD COLUMN claimed_by BIGINT; "
-                              "CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL"));
+                              "CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL; "
+                              "DROP TABLE file_totals"));
+  S3M_RETURN_IF_ERROR(CreateTable(pg, model, "file_totals"));
+  S3M_RETURN_IF_ERROR(pg.Exec(
+      "INSERT INTO file_totals (bucket, state, storage_class, archived, archived_day, files, bytes) "
+      "SELECT bucket, state, storage_class, archived, s3migrate_archived_day(archived, last_modified), COUNT(*), "
+      "SUM(size) FROM files GROUP BY 1, 2, 3, 4, 5"));
+  const std::string_view keepers = kPostgresKeepersSql;
+  const size_t start = keepers.find("CREATE OR REPLACE FUNCTION s3migrate_count_file_change");
+  const size_t end = keepers.find("END $$;", start) + std::string_view("END $$;").size();
+  S3M_RETURN_IF_ERROR(pg.Exec(keepers.substr(start, end - start)));
   S3M_ASSIGN_OR_RETURN(Statement meta,
                        pg.Prepare("UPDATE s3migrate_meta SET value = ?1 WHERE name = 'schema_version'"));
   return meta.Bind(1, std::to_string(kSchemaVersion)).Run();

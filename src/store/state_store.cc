@@ -291,7 +291,7 @@ Status StateStore::PrepareWriteStatements() {
       add_totals_,
       db_->Prepare("INSERT INTO file_totals (bucket, state, storage_class, archived, "
                    "archived_day, files, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                   "ON CONFLICT (bucket, state, storage_class, archived, archived_day) DO UPDATE SET "
+                   "ON CONFLICT (bucket, state, storage_class, archived, archived_day, shard) DO UPDATE SET "
                    "files = file_totals.files + excluded.files, bytes = file_totals.bytes + excluded.bytes"));
   // First listing of a bucket: nothing to reconcile with. A key the server
   // lists twice (s3rver's repeats) stays one row.

@@ -57,6 +57,13 @@ Status StopWorker(Database& db, int64_t id) {
   return s.Bind(1, id).Run();
 }
 
+Status UseTotalsShard(Database& db, int64_t id) {
+  if (!db.postgres()) return Status::Ok();
+  S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT set_config('s3migrate.shard', ?1, false)"));
+  // 1 + id % (kTotalsShards - 1): never 0, the shard of scan and of psql.
+  return s.Bind(1, std::to_string(1 + id % (kTotalsShards - 1))).Run();
+}
+
 Status StopOtherWorkers(Database& db, int64_t except) {
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
                                         "UPDATE workers SET stopped_at = {} WHERE id <> ?1 AND stopped_at IS NULL",

@@ -48,6 +48,11 @@ Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pi
 // taken its objects: it must stop, not come back).
 Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
 Status StopWorker(Database& db, int64_t id);
+// From now on, this connection counts its changes of `files` into the
+// file_totals shard of worker `id` (schema.cc: workers never wait on each
+// other's totals rows). PostgreSQL only: SQLite has one writer, shard 0.
+inline constexpr int64_t kTotalsShards = 1024;
+Status UseTotalsShard(Database& db, int64_t id);
 // Marks every other running worker stopped: for a process that holds the
 // state alone (SQLite's lock), they can only have been killed.
 Status StopOtherWorkers(Database& db, int64_t except);

@@ -96,6 +96,14 @@ bool Coordinator::OthersDone() {
   const Mono now = ctx_.now();
   if (now < next_pool_check_) return false;
   next_pool_check_ = now + kPoolPoll;
+  if (!marked_idle_) {
+    // Said at once: the others may be waiting for this worker to be done.
+    if (Status s = ctx_.db.MarkIdle(true); !s.ok()) {
+      ctx_.Stop(s);
+      return false;
+    }
+    marked_idle_ = true;
+  }
   Result<store::PoolState> pool = ctx_.db.Pool(WalkedQueues());
   if (!pool.ok()) {
     ctx_.Stop(pool.status());
@@ -108,6 +116,8 @@ bool Coordinator::OthersDone() {
     restores_.Rewind();
     deletes_.Rewind();
     idle_ = false;
+    if (Status s = ctx_.db.MarkIdle(false); !s.ok()) ctx_.Stop(s);
+    marked_idle_ = false;
     return false;
   }
   return pool->others_working == 0;

@@ -91,6 +91,7 @@ class Coordinator {
   RestoreStage restores_;
   Clock::WallTime started_at_{};
   bool idle_ = false;
+  bool marked_idle_ = false;  // the workers row says idle
   Mono next_pool_check_{};
   // The queues this run walks (what another worker may leave there for it).
   std::vector<store::WorkQueue> WalkedQueues() const;

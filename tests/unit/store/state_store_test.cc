@@ -253,6 +253,15 @@ TEST_F(StateStoreTest, Version7DatabaseGetsWorkersAndClaims) {
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE claimed_by IS NULL"), 2);
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM workers"), 0);
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'files_by_claim'"), 1);
+  // file_totals was made again with its shard column, and recounted.
+  EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals"), 2);
+  EXPECT_EQ(SqlInt(db, "SELECT SUM(bytes) FROM file_totals"), 3);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM pragma_table_info('file_totals') WHERE name = 'shard'"), 1);
+  ASSERT_TRUE(Move(*store, SqlInt(db, "SELECT id FROM files WHERE key = 'a'"), FileState::kDiscovered,
+                   FileState::kError, std::string("x"))
+                  .ok());
+  EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals WHERE state = 'error'"), 1);
+  EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals WHERE state = 'discovered'"), 1);
 }
 
 // Version 6 -> 7: the metadata columns appear, the rows stay and take them.
