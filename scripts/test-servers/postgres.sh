@@ -15,6 +15,8 @@
 # (tests that need a database of their own create it through the admin URI).
 # pg_stat_statements is loaded (CREATE EXTENSION in a database to read it):
 # bench/scaleout counts the statements, each one round trip, per object.
+# S3M_TEST_POSTGRES_LISTEN (default 127.0.0.1) and S3M_TEST_POSTGRES_HBA_NET
+# (a network also trusted) serve tests whose workers are other hosts.
 # PostgreSQL refuses to run as root: as root, it runs as the `postgres` user
 # the package creates.
 
@@ -44,9 +46,14 @@ start_postgres() {
   port="$(ts_free_ports 1)"
   "${as_user[@]}" "$bindir/initdb" -D "$dir/data" -U s3m --auth=trust -E UTF8 --no-locale \
     >"$dir/initdb.log" 2>&1
+  # A test of workers on several hosts (network namespaces) adds the
+  # address and network its hosts reach the server on.
+  if [[ -n "${S3M_TEST_POSTGRES_HBA_NET:-}" ]]; then
+    echo "host all all $S3M_TEST_POSTGRES_HBA_NET trust" >>"$dir/data/pg_hba.conf"
+  fi
   ts_spawn "$dir" "$dir/postgres.log" \
     "${as_user[@]}" "$bindir/postgres" -D "$dir/data" -k "$dir" -p "$port" \
-    -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off \
+    -c listen_addresses="${S3M_TEST_POSTGRES_LISTEN:-127.0.0.1}" -c fsync=off -c full_page_writes=off -c synchronous_commit=off \
     -c max_connections=200 -c shared_preload_libraries=pg_stat_statements
   ts_wait_until "$ts_timeout" postgres "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port"
   "$bindir/psql" -q -h 127.0.0.1 -p "$port" -U s3m -d postgres -c "CREATE DATABASE s3m_test" \
