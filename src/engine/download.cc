@@ -89,6 +89,9 @@ s3::GetObjectRequest ObjectDownload::PinnedGet() const {
   // scanned, or the GET fails with 412 and the engine looks again.
   if (settings_.pin_with_if_match) req.if_match = item_.etag;
   req.checksum_mode = true;
+  // The client's own retries stop too when the run stops or this worker may
+  // no longer hold the object (write_fence.h).
+  req.may_retry = [this] { return MayStart().ok(); };
   return req;
 }
 

@@ -70,6 +70,9 @@ class Migrator::Impl {
   Status StartWorker();
   // The heartbeat's figures; false when it was lost (the run must stop).
   bool KeepWorkerAlive();
+  // The fence downloads and the publisher ask (null when this process holds
+  // the state alone).
+  const WriteFence* Fence() const;
   // One step of the core in one transaction. An error: the database cannot
   // be written, so nothing more may happen (no delete without its committed
   // `verified`); the commands are dropped.
@@ -125,7 +128,7 @@ void Migrator::Wake() { impl_->Wake(); }
 void Migrator::Impl::StartRunners() {
   const int large_slots = std::max(2, opt_.concurrency / 4);
   publisher_ = std::make_unique<BatchPublisher>(
-      fs_, [this](DownloadOutcome outcome) { Post(std::move(outcome)); }, &heartbeat_->fence());
+      fs_, [this](DownloadOutcome outcome) { Post(std::move(outcome)); }, Fence());
   pool_ = std::make_unique<TransferPool>(
       opt_.concurrency, large_slots,
       [this](int64_t id, ByteSpan span) { Post(RangeDone{id, span}); },
@@ -194,7 +197,7 @@ void Migrator::Impl::Dispatch(Commands& commands) {
     settings.bandwidth = opt_.bandwidth;
     settings.clock = &clock_;
     settings.cancelled = &stop_;
-    settings.fence = &heartbeat_->fence();
+    settings.fence = Fence();
     settings.bytes_counter = &bytes_received_;
     settings.batch_publish = true;
     settings.pin_with_if_match = job.pin_with_if_match;
@@ -295,7 +298,14 @@ Status Migrator::Impl::StartWorker() {
 
 bool Migrator::Impl::KeepWorkerAlive() {
   heartbeat_->Update({core_.idle(), deleted_, static_cast<int64_t>(bytes_received_.load())});
-  return !heartbeat_->lost();
+  // Alone on the state (SQLite's lock), nobody can take this worker's
+  // objects over: a heartbeat held up (a long write holding the file) must
+  // not stop the run.
+  return !state_.shared_with_workers() || !heartbeat_->lost();
+}
+
+const WriteFence* Migrator::Impl::Fence() const {
+  return state_.shared_with_workers() ? &heartbeat_->fence() : nullptr;
 }
 
 Result<MigrationReport> Migrator::Impl::Run() {

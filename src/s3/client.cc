@@ -352,7 +352,8 @@ Result<HttpResponse> S3Client::Send(const Request& request, const BodySink* sink
         } else if (r.status().kind() == ErrorKind::kThrottled) {
           pacer_.OnThrottled();  // slows every worker's next requests, not only this one's
         }
-        const bool interrupted = options_.cancelled != nullptr && options_.cancelled->load();
+        const bool interrupted = (options_.cancelled != nullptr && options_.cancelled->load()) ||
+                                 (request.may_retry && !request.may_retry());
         if (!r.ok() && (delivered > 0 || interrupted)) stop = true;
         return r;
       },
@@ -508,6 +509,7 @@ Result<ObjectMetadata> S3Client::GetObject(const GetObjectRequest& req, const Bo
   }
   if (!req.if_match.empty()) r.headers.emplace_back("If-Match", Quoted(req.if_match));
   if (req.checksum_mode) r.headers.emplace_back("x-amz-checksum-mode", "ENABLED");
+  r.may_retry = req.may_retry;
   // Refuse a reply that is not exactly what was asked for before any of its
   // bytes reach the sink: some servers ignore If-Match (s3rver 3.7.1) or
   // answer "bytes=0-0" with the whole object (s3rver 3.7.1).

@@ -89,6 +89,8 @@ class S3Client final : public ObjectStore {
     std::string version_id;  // for error context only (also put it in query)
     // See HttpRequest::on_headers: refuses a 2xx reply before its body is used.
     std::function<Status(const HttpResponse&)> on_headers;
+    // See GetObjectRequest::may_retry.
+    std::function<bool()> may_retry;
   };
   // "http://127.0.0.1:9000/bucket/a%20b" etc. and the Host header value.
   struct Target {

@@ -171,6 +171,10 @@ struct GetObjectRequest {
   // and range) before the first body byte reaches the sink; a non-OK status
   // aborts the transfer and is returned.
   std::function<Status(const ObjectMetadata&)> on_metadata;
+  // Asked after a failed attempt, before the client tries again: false ends
+  // the retries with that failure (a worker that may no longer hold the
+  // object sends nothing more). Unset: retry as the policy says.
+  std::function<bool()> may_retry;
 };
 
 struct DeleteObjectRequest {

@@ -655,7 +655,7 @@ void RestoreLifecycle(EmulatorTest* t, S3emuProcess& emu, s3::S3Client& s3, cons
   ASSERT_TRUE(s3.PutObject(put).ok());
   auto get = [&] {
     std::string body;
-    return s3.GetObject({bucket, key, "", std::nullopt, 0, "", false, {}}, [&](const char* d, size_t n) {
+    return s3.GetObject({bucket, key, "", std::nullopt, 0, "", false, {}, {}}, [&](const char* d, size_t n) {
       body.append(d, n);
       return Status::Ok();
     });
@@ -895,7 +895,7 @@ TEST_F(EmulatorTest, FaultBodyResetTruncateCorruptAndStall) {
 
   emu_->AdminPost("/faults", {{"kind", "reset"}, {"keys", {"big"}}, {"count", 1}, {"after_bytes", 1 << 20}});
   uint64_t received = 0;
-  auto reset = s3_->GetObject({"faults", "big", "", std::nullopt, 0, "", false, {}}, [&](const char*, size_t n) {
+  auto reset = s3_->GetObject({"faults", "big", "", std::nullopt, 0, "", false, {}, {}}, [&](const char*, size_t n) {
     received += n;
     return Status::Ok();
   });
@@ -905,7 +905,7 @@ TEST_F(EmulatorTest, FaultBodyResetTruncateCorruptAndStall) {
 
   emu_->AdminPost("/faults", {{"kind", "truncate"}, {"keys", {"big"}}, {"count", 1}, {"after_bytes", 12345}});
   received = 0;
-  auto cut = s3_->GetObject({"faults", "big", "", std::nullopt, 0, "", false, {}}, [&](const char*, size_t n) {
+  auto cut = s3_->GetObject({"faults", "big", "", std::nullopt, 0, "", false, {}, {}}, [&](const char*, size_t n) {
     received += n;
     return Status::Ok();
   });
