@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <regex>
 #include <string>
 
 #include <fmt/format.h>
@@ -43,9 +42,13 @@ class PostgresStateTest : public EmulatorMigrateTest {
     on_pg.insert(on_pg.end(), args.begin(), args.end());
     ProcessResult pg = run_->Run(on_pg);
     EXPECT_EQ(pg.exit_code, code) << "postgres: " << Describe(pg);
-    // The same report, but for the time it took.
-    auto timeless = [](const std::string& out) {
-      return std::regex_replace(out, std::regex(R"( in [0-9.]+ s \([0-9,]+ objects/s\))"), " in T");
+    // The same report, but for the time it took: " in 0.0 s (7,043 objects/s)".
+    // (No std::regex: GCC 12 warns inside it under the sanitizers' -O1.)
+    auto timeless = [](std::string out) {
+      const size_t rate = out.find(" objects/s)");
+      const size_t in = rate == std::string::npos ? rate : out.rfind(" in ", rate);
+      if (in != std::string::npos) out.replace(in, rate + std::string_view(" objects/s)").size() - in, " in T");
+      return out;
     };
     EXPECT_EQ(timeless(pg.out), timeless(sqlite.out)) << "the same command printed differently";
   }
