@@ -109,29 +109,25 @@ std::string MigrationStore::ClaimableSql() const {
 }
 
 Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t after_id, int limit) {
-  // files_by_state (state, archived, rowid) serves every form in id order.
-  if (worker_ == 0) {
-    S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE {} AND f.id > ?1 ORDER BY f.id "
-                                                          "LIMIT ?2",
-                                                          kWorkColumns, kWorkFrom, QueueWhere(queue))));
-    s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
-    return ReadAll(*s);
+  if (worker_ != 0) {
+    // A worker claims what it reads: the first `limit` rows after
+    // `after_id` that no live worker but itself holds. On PostgreSQL, rows
+    // another worker is claiming this instant are skipped, not waited for,
+    // and the lock re-checks the row as it is now (a claim committed
+    // meanwhile makes it fail the condition). The read below then returns
+    // the rows it holds there: the same rows (every row it holds was
+    // claimable).
+    S3M_ASSIGN_OR_RETURN(Statement* claim,
+                         Cached(fmt::format("UPDATE files SET claimed_by = {} WHERE id IN (SELECT f.id FROM files f "
+                                            "WHERE {} AND f.id > ?1 AND {} ORDER BY f.id LIMIT ?2{})",
+                                            worker_, QueueWhere(queue), ClaimableSql(),
+                                            db_.postgres() ? " FOR UPDATE SKIP LOCKED" : "")));
+    S3M_RETURN_IF_ERROR(claim->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit)).Run());
   }
-  // A worker claims what it reads: the first `limit` rows after `after_id`
-  // that no live worker but itself holds. On PostgreSQL, rows another
-  // worker is claiming this instant are skipped, not waited for, and the
-  // lock re-checks the row as it is now (a claim committed meanwhile makes
-  // it fail the condition). Then the rows it holds there, in id order: the
-  // same rows (every row it holds was claimable).
-  S3M_ASSIGN_OR_RETURN(Statement* claim,
-                       Cached(fmt::format("UPDATE files SET claimed_by = {} WHERE id IN (SELECT f.id FROM files f "
-                                          "WHERE {} AND f.id > ?1 AND {} ORDER BY f.id LIMIT ?2{})",
-                                          worker_, QueueWhere(queue), ClaimableSql(),
-                                          db_.postgres() ? " FOR UPDATE SKIP LOCKED" : "")));
-  S3M_RETURN_IF_ERROR(claim->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit)).Run());
-  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE {} AND f.id > ?1 AND "
-                                                        "f.claimed_by = {} ORDER BY f.id LIMIT ?2",
-                                                        kWorkColumns, kWorkFrom, QueueWhere(queue), worker_)));
+  // files_by_state (state, archived, rowid) serves every form in id order.
+  S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE {} AND f.id > ?1{} ORDER BY f.id "
+                                                        "LIMIT ?2",
+                                                        kWorkColumns, kWorkFrom, QueueWhere(queue), HeldSql())));
   s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   return ReadAll(*s);
 }
