@@ -87,7 +87,10 @@ Result<s3::ObjectStore*> CommandContext::Store() {
   options.transport = s3::MakeCurlTransport(transport_options);
   options.credentials = s3::MakeDefaultCredentialsChain(chain);
   options.cancelled = &cancelled_;
-  options.max_requests_per_second = settings_.max_requests_per_second;
+  if (settings_.max_requests_per_second > 0) {
+    request_limit_ = std::make_shared<RateLimit>(Clock::Real(), settings_.max_requests_per_second);
+  }
+  options.rate_limit = request_limit_;
   S3M_ASSIGN_OR_RETURN(auto client, s3::S3Client::Create(std::move(options)));
   store_ = std::move(client);
   return store_.get();

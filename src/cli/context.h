@@ -9,6 +9,7 @@
 #include <string>
 
 #include "cli/config.h"
+#include "core/rate_limit.h"
 #include "core/status.h"
 #include "s3/aws_config.h"
 #include "s3/object_store.h"
@@ -41,6 +42,9 @@ class CommandContext {
   // credential chain; does not contact the server).
   Result<s3::ObjectStore*> Store();
   const s3::AwsSettings& aws() const { return aws_; }
+  // max_requests_per_second's budget, which the client takes its slots from
+  // (null: no limit).
+  const std::shared_ptr<RateLimit>& request_limit() const { return request_limit_; }
   // Set by the SIGINT handler; long operations poll it.
   std::atomic<bool>& cancelled() { return cancelled_; }
 
@@ -50,6 +54,7 @@ class CommandContext {
   Settings settings_;
   s3::AwsSettings aws_;
   std::unique_ptr<s3::ObjectStore> store_;
+  std::shared_ptr<RateLimit> request_limit_;
   std::atomic<bool> cancelled_{false};
 };
 

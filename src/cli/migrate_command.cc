@@ -110,6 +110,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   opt.min_free_bytes = settings.min_free_space;
   opt.max_attempts = settings.max_attempts;
   opt.max_requests_per_second = settings.max_requests_per_second;
+  opt.request_limit = ctx.request_limit().get();
   opt.progress_interval =
       std::chrono::milliseconds(static_cast<int64_t>(settings.progress_update_interval * 1000));
   opt.sample_interval =

@@ -27,11 +27,12 @@ std::vector<SettingSpec> MakeSpecs() {
        {"Expedited", "Standard", "Bulk"}},
       {"max_glacier_restores", T::kInteger, &S::max_glacier_restores, "Glacier restores",
        "Restores paid for and not yet downloaded, at most (requested, running, or restored and "
-       "waiting).", {}, 1, 1000000},
+       "waiting); for all workers of a shared state together.", {}, 1, 1000000},
       {"restore_poll_interval", T::kInteger, &S::restore_poll_interval, "Glacier restores",
        "Seconds between checks of the restores under way.", {}, 1, 86400},
       {"restore_requests_per_second", T::kInteger, &S::restore_requests_per_second,
-       "Glacier restores", "RestoreObject requests per second, at most (AWS allows about 1,000).",
+       "Glacier restores", "RestoreObject requests per second, at most, for all workers together (AWS "
+       "allows about 1,000).",
        {}, 1, 10000},
       {"concurrency", T::kInteger, &S::concurrency, "Transfers",
        "Parallel transfers; 0 = chosen for the machine.", "--concurrency", 0, 1024, {},
@@ -40,7 +41,8 @@ std::vector<SettingSpec> MakeSpecs() {
        "Ranged-GET size for large objects; smaller objects take one GET.", {}, kMiB, 5 * kGiB},
       {"max_requests_per_second", T::kInteger, &S::max_requests_per_second, "Transfers",
        "S3 requests per second at most, of every kind (GET, HEAD, LIST, DELETE, restores), shared "
-       "by all transfers; 0 = no limit.", "--max-requests-per-second", 0, 100000, {}, "no limit", "100"},
+       "by all transfers (workers of a shared state each take an equal part); 0 = no limit.",
+       "--max-requests-per-second", 0, 100000, {}, "no limit", "100"},
       {"bwlimit", T::kText, &S::bwlimit, "Transfers",
        "Bandwidth limit of all downloads together, bytes/s with B, K, M, G or T (binary), or a "
        "timetable of local times \"HH:MM,RATE ...\" (RATE may be off); re-read from the config file "

@@ -4,10 +4,20 @@
 
 namespace s3m {
 
+namespace {
+Clock::Duration Interval(double per_second, int parts) {
+  return std::chrono::duration_cast<Clock::Duration>(
+      std::chrono::duration<double>(std::max(1, parts) / per_second));
+}
+}  // namespace
+
 RateLimit::RateLimit(Clock& clock, double per_second)
-    : clock_(clock),
-      per_second_(per_second),
-      interval_(std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(1.0 / per_second))) {}
+    : clock_(clock), per_second_(per_second), interval_(Interval(per_second, 1)) {}
+
+void RateLimit::SetShare(int parts) {
+  std::lock_guard lock(mu_);
+  interval_ = Interval(per_second_, parts);
+}
 
 Clock::Duration RateLimit::Reserve() {
   std::lock_guard lock(mu_);

@@ -105,6 +105,7 @@ class Migrator::Impl {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_received_{0};
   int64_t deleted_ = 0;  // objects this run moved to `deleted`
+  int request_share_ = 1;  // the live workers sharing max_requests_per_second
   std::unique_ptr<WorkerHeartbeat> heartbeat_;
   std::mutex ev_mu_;
   std::condition_variable ev_cv_;
@@ -298,6 +299,16 @@ Status Migrator::Impl::StartWorker() {
 
 bool Migrator::Impl::KeepWorkerAlive() {
   heartbeat_->Update({core_.idle(), deleted_, static_cast<int64_t>(bytes_received_.load())});
+  // max_requests_per_second holds across the workers of a shared state:
+  // each takes its part, 1/N (a worker joining or leaving shows at the
+  // others' next renewal, within lease / 4).
+  if (opt_.request_limit != nullptr && state_.shared_with_workers() &&
+      heartbeat_->live_workers() != request_share_) {
+    request_share_ = heartbeat_->live_workers();
+    opt_.request_limit->SetShare(request_share_);
+    S3M_LOG_INFO("worker {}: {} live workers share max_requests_per_second ({}/s each)", heartbeat_->id(),
+                 request_share_, opt_.request_limit->per_second() / request_share_);
+  }
   // Alone on the state (SQLite's lock), nobody can take this worker's
   // objects over: a heartbeat held up (a long write holding the file) must
   // not stop the run.

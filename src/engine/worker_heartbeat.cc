@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/logging.h"
@@ -19,6 +21,7 @@ Result<std::unique_ptr<WorkerHeartbeat>> WorkerHeartbeat::Start(store::Database&
 WorkerHeartbeat::WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease,
                                  Clock& clock)
     : own_(std::move(own)), id_(id), lease_(lease), clock_(clock), fence_(clock, clock.MonotonicNow() + lease / 2) {
+  CountWorkers();
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -67,19 +70,27 @@ void WorkerHeartbeat::Renew() {
   }
   const Clock::MonoTime attempt = clock_.MonotonicNow();
   Result<bool> renewed = store::RenewWorker(*own_, id_, figures.idle, figures.objects, figures.bytes);
-  std::lock_guard lock(mu_);
-  if (!renewed.ok()) {
-    last_error_ = renewed.status();
-    S3M_LOG_WARN("worker {}: heartbeat failed: {}", id_, renewed.status().ToString());
-    return;
+  {
+    std::lock_guard lock(mu_);
+    if (!renewed.ok()) {
+      last_error_ = renewed.status();
+      S3M_LOG_WARN("worker {}: heartbeat failed: {}", id_, renewed.status().ToString());
+      return;
+    }
+    if (!*renewed) {
+      evicted_ = true;
+      return;
+    }
+    // The lease runs from when the renewal was sent, not when it returned.
+    fence_.ExtendTo(attempt + lease_ / 2);
+    last_error_ = Status::Ok();
   }
-  if (!*renewed) {
-    evicted_ = true;
-    return;
-  }
-  // The lease runs from when the renewal was sent, not when it returned.
-  fence_.ExtendTo(attempt + lease_ / 2);
-  last_error_ = Status::Ok();
+  CountWorkers();
+}
+
+void WorkerHeartbeat::CountWorkers() {
+  Result<int64_t> live = store::CountLiveWorkers(*own_);
+  if (live.ok()) live_workers_ = static_cast<int>(std::max<int64_t>(1, *live));
 }
 
 void WorkerHeartbeat::Loop() {

@@ -54,6 +54,9 @@ class WorkerHeartbeat {
   bool lost() const;
   // Why, for the message.
   Status LostStatus() const;
+  // Live workers (this one included) as of the last renewal: limits the
+  // workers hold together are shared among them. Thread-safe.
+  int live_workers() const { return live_workers_.load(); }
   // Closed half a lease after the last renewal sent (write_fence.h); the
   // downloads and the publisher ask it before every write.
   const WriteFence& fence() const { return fence_; }
@@ -62,6 +65,7 @@ class WorkerHeartbeat {
   WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease, Clock& clock);
   void Loop();
   void Renew();
+  void CountWorkers();
 
   std::unique_ptr<store::Database> own_;
   const int64_t id_;
@@ -74,6 +78,7 @@ class WorkerHeartbeat {
   WriteFence fence_;
   Status last_error_;
   bool evicted_ = false;
+  std::atomic<int> live_workers_{1};
   std::thread thread_;
 };
 

@@ -168,7 +168,6 @@ S3Client::S3Client(S3ClientOptions options, Endpoint endpoint)
       clock_(options_.clock ? options_.clock : &Clock::Real()),
       backoff_(options_.retry, options_.random ? options_.random : DefaultUniformRandom()),
       pacer_(*clock_) {
-  if (options_.max_requests_per_second > 0) rate_limit_.emplace(*clock_, options_.max_requests_per_second);
 }
 
 bool S3Client::UsePathStyle(const std::string& bucket) const {
@@ -344,7 +343,7 @@ Result<HttpResponse> S3Client::Send(const Request& request, const BodySink* sink
           S3M_LOG_DEBUG("{} s3://{}/{}: retry {}", request.operation, request.bucket, request.key,
                         attempt);
         }
-        if (rate_limit_) rate_limit_->Acquire(options_.cancelled);
+        if (options_.rate_limit) options_.rate_limit->Acquire(options_.cancelled);
         pacer_.Acquire(options_.cancelled);
         auto r = SendOnce(request, sink ? &counting : nullptr);
         if (r.ok()) {

@@ -41,8 +41,9 @@ struct S3ClientOptions {
   // Set to stop retry loops early (e.g. on SIGINT); may be null.
   const std::atomic<bool>* cancelled = nullptr;
   // --max-requests-per-second: every request (retries too) of every thread
-  // takes a slot of one shared budget; 0 = no limit.
-  double max_requests_per_second = 0;
+  // takes a slot of this budget; null = no limit. Shared with whoever sets
+  // this process's part of it (the migrate workers of one state).
+  std::shared_ptr<RateLimit> rate_limit;
 };
 
 class S3Client final : public ObjectStore {
@@ -129,7 +130,6 @@ class S3Client final : public ObjectStore {
   Backoff backoff_;
   // Shared by every thread using this client: one endpoint, one pace.
   Pacer pacer_;
-  std::optional<RateLimit> rate_limit_;  // with max_requests_per_second
 
   std::mutex region_mu_;
   // Guarded by region_mu_:

@@ -162,6 +162,54 @@ Result<PoolState> MigrationStore::Pool(const std::vector<WorkQueue>& queues) {
   return pool;
 }
 
+namespace {
+constexpr const char* kServerMicrosSql = "(extract(epoch from clock_timestamp()) * 1000000)::bigint";
+}  // namespace
+
+Result<RestoreShare> MigrationStore::LockRestoreShare() {
+  RestoreShare share;
+  if (worker_ == 0 || !db_.postgres()) return share;
+  share.shared = true;
+  // The row is made by the first worker that asks (a state exported or
+  // upgraded has none); a second one making it at once waits, then finds it.
+  S3M_ASSIGN_OR_RETURN(Statement* lock,
+                       Cached(fmt::format("SELECT last_slot_us - {} FROM shared_limits WHERE name = "
+                                          "'restore_requests' FOR UPDATE",
+                                          kServerMicrosSql)));
+  S3M_ASSIGN_OR_RETURN(bool row, lock->Step());
+  if (!row) {
+    lock->Reset();
+    S3M_ASSIGN_OR_RETURN(Statement* make, Cached("INSERT INTO shared_limits (name) VALUES ('restore_requests') "
+                                                 "ON CONFLICT DO NOTHING"));
+    S3M_RETURN_IF_ERROR(make->Run());
+    S3M_ASSIGN_OR_RETURN(row, lock->Step());
+  }
+  if (row) share.last_slot_in = std::chrono::microseconds(lock->ColumnInt(0));
+  lock->Reset();
+  // A statement of its own, after the lock: its snapshot includes what the
+  // worker that held the lock committed.
+  S3M_ASSIGN_OR_RETURN(Statement* others,
+                       Cached(fmt::format("SELECT COALESCE(SUM(w.restores_pending), 0) FROM workers w "
+                                          "WHERE w.id <> {} AND {}",
+                                          worker_, LiveWorkerSql(db_, "w"))));
+  S3M_ASSIGN_OR_RETURN(row, others->Step());
+  share.others_pending = row ? others->ColumnInt(0) : 0;
+  others->Reset();
+  return share;
+}
+
+Status MigrationStore::ShareRestores(int64_t pending, std::optional<std::chrono::microseconds> last_slot_in) {
+  if (worker_ == 0 || !db_.postgres()) return Status::Ok();
+  S3M_ASSIGN_OR_RETURN(Statement* mine, Cached("UPDATE workers SET restores_pending = ?2 WHERE id = ?1"));
+  S3M_RETURN_IF_ERROR(mine->Bind(1, worker_).Bind(2, pending).Run());
+  if (!last_slot_in) return Status::Ok();
+  S3M_ASSIGN_OR_RETURN(Statement* slot,
+                       Cached(fmt::format("UPDATE shared_limits SET last_slot_us = GREATEST(last_slot_us, {} + ?1) "
+                                          "WHERE name = 'restore_requests'",
+                                          kServerMicrosSql)));
+  return slot->Bind(1, static_cast<int64_t>(last_slot_in->count())).Run();
+}
+
 Result<std::optional<WorkItem>> MigrationStore::Get(int64_t id) {
   S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format(
                                         "SELECT {} FROM {} WHERE f.id = ?1", kWorkColumns, kWorkFrom)));

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -142,6 +143,14 @@ struct PoolState {
   int64_t others_working = 0;
 };
 
+// The restore limits the workers of one shared state hold together
+// (MigrationStore::LockRestoreShare; schema.cc's shared_limits).
+struct RestoreShare {
+  bool shared = false;           // false: this process's limits are the only ones
+  int64_t others_pending = 0;    // requests other live workers sent, answers not yet recorded
+  std::chrono::microseconds last_slot_in{0};  // the latest slot any worker took, from now (< 0: past)
+};
+
 class MigrationStore {
  public:
   explicit MigrationStore(StateStore& state) : db_(state.database()), clock_(nullptr) {}
@@ -165,6 +174,15 @@ class MigrationStore {
   // With a worker set: records at once whether its share is done (the
   // others' Pool reads it; the heartbeat would say so only later).
   Status MarkIdle(bool idle);
+  // A worker on a state other processes share (PostgreSQL): locks the
+  // shared restore limit until the batch commits — another worker asking
+  // waits — and reads what the others hold. Read the totals after it: they
+  // then include every restore the others recorded before the lock.
+  // Otherwise {shared = false}, with no query.
+  Result<RestoreShare> LockRestoreShare();
+  // Writes this worker's part back (in the same batch): its requests
+  // pending, and, when it took slots, the latest one (from now).
+  Status ShareRestores(int64_t pending, std::optional<std::chrono::microseconds> last_slot_in);
   // Re-reads one row (nullopt when it is gone).
   Result<std::optional<WorkItem>> Get(int64_t id);
   // The rows of `ids` that are 'deleted', in the order given.

@@ -212,7 +212,19 @@ CREATE TABLE workers (
   idle          INTEGER NOT NULL DEFAULT 0,
   stopped_at    TEXT,
   objects       INTEGER NOT NULL DEFAULT 0,
-  bytes         INTEGER NOT NULL DEFAULT 0
+  bytes         INTEGER NOT NULL DEFAULT 0,
+  restores_pending INTEGER NOT NULL DEFAULT 0
+);
+
+-- Limits every worker shares (issue 20), a row each, locked by a worker
+-- while it takes from it. 'restore_requests': last_slot_us is when the
+-- latest restore request any worker took a slot for may be sent (the server's
+-- clock, microseconds since 1970): restore_requests_per_second holds across
+-- workers. A live worker's workers.restores_pending counts the requests it
+-- sent and has not recorded the answer to: max_glacier_restores counts them.
+CREATE TABLE shared_limits (
+  name          TEXT PRIMARY KEY,
+  last_slot_us  INTEGER NOT NULL DEFAULT 0
 );
 
 -- The objects each worker holds.
@@ -371,7 +383,16 @@ Status UpgradeFrom7(Database& db) {
   sql += CreateStatement("CREATE TRIGGER file_totals_after_delete", "END;");
   sql += CreateStatement("CREATE TRIGGER file_totals_after_update", "END;");
   sql += std::string(kCountAllFilesSql);
-  sql += std::string(kCreateSchemaSql.substr(kCreateSchemaSql.find("CREATE TABLE workers")));
+  sql += CreateStatement("CREATE TABLE workers", ");");
+  sql += "CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL;\n";
+  return db.Exec(sql);
+}
+
+// Version 8 -> 9: limits shared by the workers. (From 7, UpgradeFrom7 made
+// the workers table as it is now.)
+Status UpgradeFrom8(Database& db, int version) {
+  std::string sql = CreateStatement("CREATE TABLE shared_limits", ");");
+  if (version == 8) sql += "ALTER TABLE workers ADD COLUMN restores_pending INTEGER NOT NULL DEFAULT 0;\n";
   return db.Exec(sql);
 }
 
@@ -422,14 +443,15 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
-  } else if (version >= 2 && version <= 7) {
+  } else if (version >= 2 && version <= 8) {
     // Each step in turn, from the file's version on.
     if (version <= 2) S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
     if (version <= 3) S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
     if (version <= 4) S3M_RETURN_IF_ERROR(UpgradeFrom4(db));
     if (version <= 5) S3M_RETURN_IF_ERROR(UpgradeFrom5(db));
     if (version <= 6) S3M_RETURN_IF_ERROR(UpgradeFrom6(db));
-    S3M_RETURN_IF_ERROR(UpgradeFrom7(db));
+    if (version <= 7) S3M_RETURN_IF_ERROR(UpgradeFrom7(db));
+    S3M_RETURN_IF_ERROR(UpgradeFrom8(db, version));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

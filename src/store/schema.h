@@ -17,9 +17,12 @@
 //              charts.
 //   version 7  adds files.headers, files.tags and files.checksums, what S3
 //              knew of each object beyond its bytes (issue 21).
-//   version 8  this schema (kSchemaVersion): adds the workers table,
+//   version 8  adds the workers table,
 //              files.claimed_by and file_totals.shard, several migrate
 //              processes sharing one (PostgreSQL) state (issue 20).
+//   version 9  this schema (kSchemaVersion): adds shared_limits and
+//              workers.restores_pending, restore limits that hold across
+//              workers (issue 20).
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must
@@ -32,7 +35,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 8;
+inline constexpr int kSchemaVersion = 9;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

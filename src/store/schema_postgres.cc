@@ -133,16 +133,12 @@ Status CreateTable(Database& pg, Database& model, std::string_view table) {
 
 }  // namespace
 
-Status UpgradePostgresSchema(Database& pg, int version) {
-  if (version != 7) {
-    return Status::Error(ErrorKind::kFatal,
-                         fmt::format("the state in PostgreSQL has schema version {}; this s3migrate upgrades "
-                                     "version 7 and reads and writes version {}",
-                                     version, kSchemaVersion));
-  }
-  // 7 -> 8: workers and their claims, file_totals in shards (schema.h):
-  // recounted, and counted by the new trigger function from now on.
-  S3M_ASSIGN_OR_RETURN(Database model, SchemaModel());
+namespace {
+
+// 7 -> 8: workers and their claims, file_totals in shards (schema.h):
+// recounted, and counted by the new trigger function from now on. The
+// workers table is made as it is now (with 8 -> 9's column).
+Status UpgradePostgresFrom7(Database& pg, Database& model) {
   S3M_RETURN_IF_ERROR(CreateTable(pg, model, "workers"));
   S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE files ADD COLUMN claimed_by BIGINT; "
                               "CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL; "
@@ -155,7 +151,26 @@ Status UpgradePostgresSchema(Database& pg, int version) {
   const std::string_view keepers = kPostgresKeepersSql;
   const size_t start = keepers.find("CREATE OR REPLACE FUNCTION s3migrate_count_file_change");
   const size_t end = keepers.find("END $$;", start) + std::string_view("END $$;").size();
-  S3M_RETURN_IF_ERROR(pg.Exec(keepers.substr(start, end - start)));
+  return pg.Exec(keepers.substr(start, end - start));
+}
+
+}  // namespace
+
+Status UpgradePostgresSchema(Database& pg, int version) {
+  if (version != 7 && version != 8) {
+    return Status::Error(ErrorKind::kFatal,
+                         fmt::format("the state in PostgreSQL has schema version {}; this s3migrate upgrades "
+                                     "versions 7 and 8 and reads and writes version {}",
+                                     version, kSchemaVersion));
+  }
+  S3M_ASSIGN_OR_RETURN(Database model, SchemaModel());
+  if (version == 7) {
+    S3M_RETURN_IF_ERROR(UpgradePostgresFrom7(pg, model));
+  } else {
+    // 8 -> 9: limits shared by the workers.
+    S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE workers ADD COLUMN restores_pending BIGINT NOT NULL DEFAULT 0"));
+  }
+  S3M_RETURN_IF_ERROR(CreateTable(pg, model, "shared_limits"));
   S3M_ASSIGN_OR_RETURN(Statement meta,
                        pg.Prepare("UPDATE s3migrate_meta SET value = ?1 WHERE name = 'schema_version'"));
   return meta.Bind(1, std::to_string(kSchemaVersion)).Run();

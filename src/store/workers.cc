@@ -57,6 +57,10 @@ Status StopWorker(Database& db, int64_t id) {
   return s.Bind(1, id).Run();
 }
 
+Result<int64_t> CountLiveWorkers(Database& db) {
+  return db.QueryInt(fmt::format("SELECT COUNT(*) FROM workers w WHERE {}", LiveWorkerSql(db, "w")));
+}
+
 Status UseTotalsShard(Database& db, int64_t id) {
   if (!db.postgres()) return Status::Ok();
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT set_config('s3migrate.shard', ?1, false)"));

@@ -48,6 +48,8 @@ Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pi
 // taken its objects: it must stop, not come back).
 Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
 Status StopWorker(Database& db, int64_t id);
+// How many workers are alive, the caller included.
+Result<int64_t> CountLiveWorkers(Database& db);
 // From now on, this connection counts its changes of `files` into the
 // file_totals shard of worker `id` (schema.cc: workers never wait on each
 // other's totals rows). PostgreSQL only: SQLite has one writer, shard 0.

@@ -198,17 +198,44 @@ TEST_F(PostgresStateTest, AVersion7StateIsUpgradedByTheNextWriter) {
   ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
   auto pg = store::PgConnection::Connect(uri_);
   ASSERT_TRUE(pg.ok());
-  ASSERT_TRUE(pg->Exec("DROP TABLE workers; DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; "
+  ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; DROP TABLE workers; DROP INDEX files_by_claim; "
+                       "ALTER TABLE files DROP COLUMN claimed_by; "
                        "UPDATE file_totals SET files = 0, bytes = 0; "
                        "UPDATE s3migrate_meta SET value = '7' WHERE name = 'schema_version'")
                   .ok());
   ProcessResult migrate = run_->Run({"--db", uri_, "migrate"});
   EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
-  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"8"});
+  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"9"});
   EXPECT_EQ(PgRows("SELECT state || ' ' || SUM(files) || ' ' || SUM(bytes) FROM file_totals GROUP BY state "
                    "HAVING SUM(files) <> 0"),
             std::vector<std::string>{"deleted 2 11"});
   EXPECT_EQ(PgRows("SELECT COUNT(*) FROM workers WHERE stopped_at IS NOT NULL"), std::vector<std::string>{"1"});
+}
+
+// Schema 8 (workers, before the shared limits) -> 9: shared_limits and
+// workers.restores_pending, the workers recorded so far kept.
+TEST_F(PostgresStateTest, AVersion8StateGetsTheSharedLimits) {
+  CreateBucket("bkt");
+  Put("bkt", "a", "alpha");
+  Put("bkt", "g", "glacier bytes", "GLACIER");
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  ASSERT_EQ(run_->Run({"--db", uri_, "migrate", "--dry-run"}).exit_code, 0);
+  auto pg = store::PgConnection::Connect(uri_);
+  ASSERT_TRUE(pg.ok());
+  ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; "
+                       "UPDATE s3migrate_meta SET value = '8' WHERE name = 'schema_version'")
+                  .ok());
+  ProcessResult migrate = run_->Run({"--db", uri_, "migrate"});
+  EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"9"});
+  EXPECT_EQ(PgRows("SELECT COUNT(*) || ' ' || SUM(restores_pending) FROM workers WHERE stopped_at IS NOT NULL"),
+            std::vector<std::string>{"2 0"});
+  // The restore took its slot through the shared row.
+  EXPECT_EQ(PgRows("SELECT name FROM shared_limits WHERE last_slot_us > 0"),
+            std::vector<std::string>{"restore_requests"});
+  EXPECT_EQ(PgRows("SELECT state || ' ' || SUM(files) FROM file_totals GROUP BY state HAVING SUM(files) <> 0"),
+            std::vector<std::string>{"deleted 2"});
 }
 
 TEST_F(PostgresStateTest, ASecondWriterIsRefusedNamingTheFirst) {

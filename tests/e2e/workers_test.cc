@@ -44,6 +44,41 @@ class WorkersTest : public EmulatorMigrateTest {
     return keys;
   }
 
+  // The emulator's request counters, sampled while workers run.
+  struct Sample {
+    double sent, answered;  // seconds from the start: when asked, when answered
+    int64_t restores, gets, all;
+  };
+  // Runs two `migrate` workers (with `args` before the command) at once,
+  // sampling the counters every 25 ms until both have ended.
+  std::vector<Sample> RunTwoWorkersSampled(const std::vector<std::string>& args, ProcessResult (&results)[2]) {
+    std::atomic<int> running = 2;
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 2; ++w) {
+      workers.emplace_back([&, w] {
+        std::vector<std::string> argv = {"--db", uri_, "--log-level", "info"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        argv.push_back("migrate");
+        results[w] = run_->Run(argv);
+        --running;
+      });
+    }
+    std::vector<Sample> samples;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    while (running > 0 && seconds() < 120) {
+      const double sent = seconds();
+      const nlohmann::json requests = emu_->AdminGet("/counters")["requests"];
+      Sample sample{sent, seconds(), requests.value("RestoreObject", int64_t{0}),
+                    requests.value("GetObject", int64_t{0}), 0};
+      for (const auto& [op, n] : requests.items()) sample.all += n.get<int64_t>();
+      samples.push_back(sample);
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    for (auto& t : workers) t.join();
+    return samples;
+  }
+
   std::string uri_;
 };
 
@@ -83,6 +118,12 @@ TEST_F(WorkersTest, ThreeWorkersOneKilledEveryObjectMigratedExactlyOnce) {
   }
   ASSERT_GT(held, 0) << "worker 1 never held a download";
   ASSERT_EQ(::kill(pids[1], SIGKILL), 0);
+  // What it held then (its lease has not lapsed: nobody took a row over) is
+  // all that may be downloaded twice: transfers under way, and GETs done
+  // whose copies were not yet recorded.
+  held = PgInt(fmt::format("SELECT COUNT(*) FROM files f JOIN workers w ON w.id = f.claimed_by "
+                           "WHERE w.pid = {} AND f.state = 'downloading'",
+                           pids[1].load()));
   for (auto& t : workers) t.join();
 
   EXPECT_EQ(results[1].exit_code, 128 + SIGKILL);
@@ -103,10 +144,10 @@ TEST_F(WorkersTest, ThreeWorkersOneKilledEveryObjectMigratedExactlyOnce) {
     EXPECT_EQ(state, "deleted") << row;
     EXPECT_EQ(ReadFileOrDie(path), uploaded_[bucket][key]) << row;
   }
-  // No object was downloaded twice but those the killed worker had in
-  // flight (at most its 4 transfers), taken over by the others.
+  // No object was downloaded twice but those the killed worker held,
+  // taken over by the others.
   EXPECT_GE(RequestCount("GetObject"), kObjects);
-  EXPECT_LE(RequestCount("GetObject"), kObjects + 4);
+  EXPECT_LE(RequestCount("GetObject"), kObjects + held);
   // The workers table: the two that finished stopped, the killed one not;
   // what the others took over from it is theirs now.
   const int64_t killed = PgInt(fmt::format("SELECT id FROM workers WHERE pid = {}", pids[1].load()));
@@ -202,6 +243,95 @@ TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
   // No partial file is left behind in the destination.
   for (const auto& entry : std::filesystem::recursive_directory_iterator(run_->dest() + "/gamma")) {
     EXPECT_EQ(entry.path().filename().string().find("%~partial"), std::string::npos) << entry.path();
+  }
+}
+
+// Global limits (issue 20): two workers on one state hold
+// max_glacier_restores and restore_requests_per_second together, not each.
+// Sampled from the emulator's counters while they run: restore requests
+// sent minus GETs started never exceeds the limit (a restore holds its place
+// until its download ends), and over any window no more requests arrive
+// than the rate allows (each worker alone would stay within it, two at once
+// send twice as many).
+TEST_F(WorkersTest, TwoWorkersHoldTheRestoreLimitsTogether) {
+  StartEmulator({"--restore-delay", "Expedited=0,Standard=0,Bulk=0"});
+  constexpr int kObjects = 30;
+  constexpr int kMaxRestores = 6;
+  constexpr double kRate = 4;
+  CreateBucket("cold");
+  for (int i = 0; i < kObjects; ++i) Put("cold", fmt::format("g-{:03}", i), TestBytes(700 + i, i), "GLACIER");
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("max_glacier_restores", std::to_string(kMaxRestores));
+  run_->SetConfig("restore_requests_per_second", "4");
+  run_->SetConfig("restore_poll_interval", "1");
+
+  ProcessResult results[2];
+  const std::vector<Sample> samples = RunTwoWorkersSampled({}, results);
+  ASSERT_EQ(results[0].exit_code, 0) << Describe(results[0]);
+  ASSERT_EQ(results[1].exit_code, 0) << Describe(results[1]);
+  EXPECT_TRUE(RemainingKeys("cold").empty());
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'"), kObjects);
+  EXPECT_EQ(RequestCount("RestoreObject"), kObjects) << "an object's restore asked for twice";
+  // Which worker restores what does not matter (the one that wakes first
+  // for a free place takes it); each alone would have asked for
+  // kMaxRestores at once at the start.
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers WHERE stopped_at IS NOT NULL"), 2);
+  int64_t most_in_flight = 0;
+  for (const Sample& s : samples) most_in_flight = std::max(most_in_flight, s.restores - s.gets);
+  EXPECT_LE(most_in_flight, kMaxRestores);
+  EXPECT_GT(most_in_flight, 0);
+  // Requests between two samples a second or more apart: at most the rate
+  // over the longest the window can have been, plus two (a slot's request
+  // sent a little late arrives close to the next one).
+  for (size_t i = 0; i < samples.size(); ++i) {
+    for (size_t j = i + 1; j < samples.size(); ++j) {
+      const double window = samples[j].answered - samples[i].sent;
+      if (window < 1) continue;  // a busy machine may bunch a few late sends
+      ASSERT_LE(samples[j].restores - samples[i].restores, kRate * window + 2)
+          << "between " << samples[i].sent << " s and " << samples[j].answered << " s";
+    }
+  }
+}
+
+// max_requests_per_second holds across the workers of a shared state: each
+// takes 1/N of it, N the live workers as of its last heartbeat (every
+// worker_lease / 4). Two workers at once send no more than one would.
+TEST_F(WorkersTest, TwoWorkersShareMaxRequestsPerSecond) {
+  constexpr int kObjects = 60;
+  constexpr double kRate = 10;
+  CreateBucket("paced");
+  for (int i = 0; i < kObjects; ++i) Put("paced", fmt::format("p-{:03}", i), TestBytes(500 + i, i));
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("max_requests_per_second", "10");
+  run_->SetConfig("worker_lease", "4");
+  const int64_t before = RequestCount("GetObject") + RequestCount("DeleteObjects") + RequestCount("HeadObject");
+
+  ProcessResult results[2];
+  const std::vector<Sample> samples = RunTwoWorkersSampled({"--concurrency", "4"}, results);
+  ASSERT_EQ(results[0].exit_code, 0) << Describe(results[0]);
+  ASSERT_EQ(results[1].exit_code, 0) << Describe(results[1]);
+  EXPECT_TRUE(RemainingKeys("paced").empty());
+  EXPECT_GT(RequestCount("GetObject") + RequestCount("DeleteObjects") + RequestCount("HeadObject") - before,
+            kObjects);
+  // Each says so once it knows of the other.
+  for (int w = 0; w < 2; ++w) {
+    EXPECT_NE(results[w].err.find("2 live workers share max_requests_per_second (5/s each)"), std::string::npos)
+        << Describe(results[w]);
+  }
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers WHERE objects > 0"), 2) << "both workers did part of the work";
+  // From the first renewal on (lease / 4 = 1 s after the start; before it the
+  // worker that came first still had the whole rate), over any window: at
+  // most the rate, plus one slot of each worker.
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (samples[i].sent < 1.5) continue;
+    for (size_t j = i + 1; j < samples.size(); ++j) {
+      const double window = samples[j].answered - samples[i].sent;
+      if (window < 1) continue;  // a busy machine may bunch a few late sends
+      ASSERT_LE(samples[j].all - samples[i].all, kRate * window + 2)
+          << "between " << samples[i].sent << " s and " << samples[j].answered << " s";
+    }
   }
 }
 

@@ -56,10 +56,6 @@ Status Coordinator::Step(std::vector<Event>& events, bool take_work, Commands& o
   }
   if (!take_work || ctx_.stopping()) return Status::Ok();
   S3M_RETURN_IF_ERROR(downloads_.Take(out.downloads));
-  // The restore limit counts rows as this step left them so far (restored
-  // copies just handed to the pool no longer hold a place).
-  S3M_ASSIGN_OR_RETURN(store::StateTotals totals, ctx_.db.Totals());
-  restores_.Count(totals);
   S3M_RETURN_IF_ERROR(restores_.TakeRequests(out.restores));
   S3M_RETURN_IF_ERROR(restores_.TakePolls(out.checks));
   S3M_RETURN_IF_ERROR(deletes_.TakeVerified());

@@ -11,6 +11,7 @@
 
 #include "core/bandwidth_limit.h"
 #include "core/clock.h"
+#include "core/rate_limit.h"
 #include "engine/delete_gate.h"
 #include "engine/progress.h"
 #include "s3/object_store.h"
@@ -44,6 +45,9 @@ struct MigrateOptions {
 
   // --max-requests-per-second, enforced by the S3 client; here to be shown.
   int max_requests_per_second = 0;
+  // Its budget, which the client takes slots from (nullptr: no limit). The
+  // workers of a shared state each take 1/N of it, N the live workers.
+  RateLimit* request_limit = nullptr;
   // --bwlimit: every received byte passes through it (nullptr: no limit).
   BandwidthLimit* bandwidth = nullptr;
 

@@ -18,8 +18,8 @@ std::string Now(Clock& clock) { return FormatIso8601(clock.Now(), Iso8601Precisi
 }  // namespace
 
 int64_t RestoreStage::Capacity() const {
-  return RestoreCapacity(ctx_.opt.max_restores_in_flight, static_cast<int64_t>(pending_requests_),
-                         in_flight_, ready_);
+  return RestoreCapacity(ctx_.opt.max_restores_in_flight,
+                         static_cast<int64_t>(pending_requests_) + others_pending_, in_flight_, ready_);
 }
 
 void RestoreStage::Count(const store::StateTotals& totals) {
@@ -36,12 +36,43 @@ void RestoreStage::Request(WorkItem item, std::vector<RestoreJob>& out) {
                 std::chrono::nanoseconds(static_cast<int64_t>(interval_ns));
   ctx_.queues.MarkBusy(item.id);
   ++pending_requests_;
+  ++taken_;
   out.push_back(RestoreJob{std::move(item), next_token_,
                            RestoreSettings{ctx_.opt.restore_days, ctx_.opt.restore_tier}});
 }
 
 Status RestoreStage::TakeRequests(std::vector<RestoreJob>& out) {
-  if (ctx_.opt.dry_run) return Status::Ok();
+  const bool asking = !ctx_.opt.dry_run && (ctx_.queues.HasReady(Lane::kRestore) || !walked_);
+  // Workers sharing a state share the limits: the shared row is locked
+  // before the totals are read, so that they count every restore another
+  // worker recorded, and its requests still unanswered come with it.
+  store::RestoreShare share;
+  if (asking) {
+    S3M_ASSIGN_OR_RETURN(share, ctx_.db.LockRestoreShare());
+  }
+  // The limit counts rows as this step left them so far (restored copies
+  // just handed to the pool no longer hold a place).
+  S3M_ASSIGN_OR_RETURN(store::StateTotals totals, ctx_.db.Totals());
+  Count(totals);
+  if (asking) {
+    others_pending_ = share.others_pending;
+    if (share.shared && share.last_slot_in.count() > 0) {
+      next_token_ = std::max(next_token_, ctx_.now() + share.last_slot_in);
+    }
+    taken_ = 0;
+    S3M_RETURN_IF_ERROR(TakeUpToCapacity(out));
+  }
+  if (pending_requests_ == pending_shared_ && taken_ == 0) return Status::Ok();
+  // What this worker holds, for the others (a no-op when nothing is shared).
+  std::optional<std::chrono::microseconds> last_slot;
+  if (taken_ > 0) last_slot = std::chrono::duration_cast<std::chrono::microseconds>(next_token_ - ctx_.now());
+  S3M_RETURN_IF_ERROR(ctx_.db.ShareRestores(static_cast<int64_t>(pending_requests_), last_slot));
+  pending_shared_ = pending_requests_;
+  taken_ = 0;
+  return Status::Ok();
+}
+
+Status RestoreStage::TakeUpToCapacity(std::vector<RestoreJob>& out) {
   while (Capacity() > 0 && ctx_.queues.HasReady(Lane::kRestore)) {
     Request(ctx_.queues.PopReady(Lane::kRestore), out);
   }

@@ -6,6 +6,11 @@
 //                restored copies waiting for a download slot (they expire).
 //   rate         requests are spaced by restore_requests_per_second: each
 //                RestoreJob carries the earliest time it may be sent.
+//   workers      several workers on one state hold both limits together:
+//                each takes requests under the shared row's lock
+//                (MigrationStore::LockRestoreShare), counting the others'
+//                unanswered requests, and spaces its slots after the latest
+//                any of them took.
 //   polls        every restore in flight is checked once per
 //                restore_poll_interval; between polls nothing wakes the run.
 //   restored     a readable copy goes to the front of the download lane.
@@ -33,14 +38,12 @@ class RestoreStage {
   RestoreStage(RunContext& ctx, Setbacks& setbacks) : ctx_(ctx), setbacks_(setbacks) {}
 
   void Start() { next_poll_ = ctx_.now(); }
-  // Restore requests, as capacity and the rate allow.
+  // Counts the restores in flight, and takes restore requests as capacity
+  // and the rate allow.
   Status TakeRequests(std::vector<RestoreJob>& out);
   // Status checks, when the poll interval has passed and none is running.
   Status TakePolls(std::vector<RestoreCheck>& out);
   Status OnAnswer(const RestoreAnswered& answer);
-  // Restores in flight and restored copies waiting, from the running totals.
-  void Count(const store::StateTotals& totals);
-
   bool Idle() const;
   // Walks the archived objects again from the start (rows another worker left).
   void Rewind() {
@@ -54,6 +57,9 @@ class RestoreStage {
 
  private:
   int64_t Capacity() const;
+  // Restores in flight and restored copies waiting, from the running totals.
+  void Count(const store::StateTotals& totals);
+  Status TakeUpToCapacity(std::vector<RestoreJob>& out);
   void Request(store::WorkItem item, std::vector<RestoreJob>& out);
   Status OnRequestAnswer(const store::WorkItem& item, const RestoreOutcome& out);
   Status OnCheckAnswer(const store::WorkItem& item, const RestoreOutcome& out);
@@ -66,7 +72,10 @@ class RestoreStage {
   Setbacks& setbacks_;
   int64_t cursor_ = 0;
   bool walked_ = false;
-  size_t pending_requests_ = 0;
+  size_t pending_requests_ = 0;  // sent, answer not yet recorded
+  size_t pending_shared_ = 0;    // as the other workers last read it
+  size_t taken_ = 0;             // requests taken this step
+  int64_t others_pending_ = 0;   // the other workers' pending requests
   size_t polls_outstanding_ = 0;
   Mono next_poll_{};
   Mono next_token_{};

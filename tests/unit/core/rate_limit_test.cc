@@ -30,6 +30,23 @@ TEST(RateLimitTest, OverAnyWindowAtMostRateTimesSecondsPlusOneStart) {
   EXPECT_EQ(started, 200);
 }
 
+// Workers of one shared state: each takes 1/N of the limit, from the next
+// slot on; the share follows N as workers come and go.
+TEST(RateLimitTest, AShareSpacesSlotsByTheNumberOfParts) {
+  FakeClock clock;
+  RateLimit limit(clock, 10);  // one every 100 ms
+  EXPECT_EQ(limit.Reserve(), milliseconds(0));
+  limit.SetShare(4);  // now one every 400 ms
+  EXPECT_EQ(limit.Reserve(), milliseconds(100));
+  EXPECT_EQ(limit.Reserve(), milliseconds(500));
+  limit.SetShare(1);
+  EXPECT_EQ(limit.Reserve(), milliseconds(900));
+  EXPECT_EQ(limit.Reserve(), milliseconds(1000));
+  limit.SetShare(0);  // counts as 1
+  EXPECT_EQ(limit.Reserve(), milliseconds(1100));
+  EXPECT_EQ(limit.per_second(), 10);
+}
+
 TEST(RateLimitTest, ACancelledWaitReturnsAtOnce) {
   FakeClock clock;
   RateLimit limit(clock, 0.1);  // one every 10 s

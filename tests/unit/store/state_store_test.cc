@@ -22,11 +22,15 @@ namespace s3m::store {
 namespace {
 
 // Takes a current database back to schema 7 (before workers and claims).
+// Takes a current database back to schema 8 (before the shared limits).
+constexpr const char* kDropSchema9 = "DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; ";
 constexpr const char* kDropSchema8 =
-    "DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; ";
+    "DROP TABLE shared_limits; DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; "
+    "DROP TABLE workers; ";
 // Takes a current database back to schema 6 (before the metadata columns).
 constexpr const char* kDropSchema7 =
-    "DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; "
+    "DROP TABLE shared_limits; DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; "
+    "DROP TABLE workers; "
     "ALTER TABLE files DROP COLUMN headers; ALTER TABLE files DROP COLUMN tags; "
     "ALTER TABLE files DROP COLUMN checksums; ";
 
@@ -262,6 +266,27 @@ TEST_F(StateStoreTest, Version7DatabaseGetsWorkersAndClaims) {
                   .ok());
   EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals WHERE state = 'error'"), 1);
   EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals WHERE state = 'discovered'"), 1);
+}
+
+// Version 8 -> 9: the shared limits appear; the workers recorded stay.
+TEST_F(StateStoreTest, Version8DatabaseGetsTheSharedLimits) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    ListAll(*store, "b", {Obj("a", 1, "x")});
+    ASSERT_TRUE(store->database()
+                    .Exec("INSERT INTO workers (host, pid, started_at, heartbeat_at, lease_seconds) "
+                          "VALUES ('h', 1, 't', 't', 60)")
+                    .ok());
+    ASSERT_TRUE(store->database().Exec(std::string(kDropSchema9) + "PRAGMA user_version = 8").ok());
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  Database& db = store->database();
+  EXPECT_EQ(SqlInt(db, "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM workers WHERE host = 'h' AND restores_pending = 0"), 1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM shared_limits"), 0);
+  EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals"), 1);
 }
 
 // Version 6 -> 7: the metadata columns appear, the rows stay and take them.
