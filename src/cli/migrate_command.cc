@@ -88,7 +88,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
   const Settings& settings = ctx.settings();
   auto store = ctx.Store();
   if (!store.ok()) return FailCommand(store.status());
-  auto state = OpenScannedStateForWriting(ctx, "migrate", store::Synchronous::kFull);
+  auto state = OpenScannedStateForWriting(ctx, "migrate", store::Synchronous::kFull, store::WorkerGroup::kMigrate);
   if (!state.ok()) return FailCommand(state.status());
 
   engine::MigrateOptions opt;

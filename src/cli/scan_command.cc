@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/state_commands.h"
+#include "core/logging.h"
 #include "scan/inventory_scan.h"
 
 namespace s3m::cli {
@@ -73,6 +74,7 @@ std::string OutcomeText(const scan::BucketScanResult& r) {
     case scan::BucketOutcome::kSkipped: return "already scanned";
     case scan::BucketOutcome::kFailed: return "FAILED";
     case scan::BucketOutcome::kInterrupted: return "interrupted";
+    case scan::BucketOutcome::kElsewhere: return "by another worker";
   }
   return "";
 }
@@ -100,7 +102,7 @@ void PrintReport(const scan::ScanReport& report, scan::ScanMode mode) {
   std::printf("\n%-*s  %-14s %-18s %10s %12s %8s %8s %6s\n", static_cast<int>(width), "bucket",
               "region", "result", "listed", "size", "new", "changed", "gone");
   for (const auto& b : report.buckets) {
-    const bool ran = b.outcome != scan::BucketOutcome::kSkipped;
+    const bool ran = b.outcome != scan::BucketOutcome::kSkipped && b.outcome != scan::BucketOutcome::kElsewhere;
     std::printf("%-*s  %-14s %-18s %10s %12s %8s %8s %6s\n", static_cast<int>(width),
                 ObjectUrl(b.bucket).substr(5).c_str(), b.region.empty() ? "-" : b.region.c_str(),
                 OutcomeText(b).c_str(), FormatCount(b.objects_listed).c_str(),
@@ -275,7 +277,7 @@ int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandCo
   if (!filter.ok()) return FailCommand(filter.status());
   // Listings are resumable and idempotent: commits need not wait for fsync.
   auto state = mode == scan::ScanMode::kScan
-                   ? OpenStateForWriting(ctx, "scan", store::Synchronous::kNormal)
+                   ? OpenStateForWriting(ctx, "scan", store::Synchronous::kNormal, store::WorkerGroup::kScan)
                    : OpenScannedStateForWriting(ctx, "rescan", store::Synchronous::kNormal);
   if (!state.ok()) return FailCommand(state.status());
 
@@ -297,6 +299,21 @@ int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandCo
   scan_options.filter = std::move(*filter);
   scan_options.parallel_buckets = options.parallel_buckets;
   scan_options.cancelled = &ctx.cancelled();
+  // Several scans on one shared (PostgreSQL) state share the buckets: each
+  // is a worker, with a heartbeat, and lists the buckets it claims.
+  std::unique_ptr<store::WorkerHeartbeat> worker;
+  if ((*state)->shared_with_workers()) {
+    auto own = (*state)->OpenAnotherConnection();
+    if (!own.ok()) return FailCommand(own.status());
+    auto started = store::WorkerHeartbeat::Start((*state)->database(), std::move(*own),
+                                                 std::chrono::seconds(settings.worker_lease), Clock::Real());
+    if (!started.ok()) return FailCommand(started.status());
+    worker = std::move(*started);
+    worker->RemoveWhenStopped();
+    (*state)->SetScanWorker(worker->id());
+    scan_options.worker = worker.get();
+    S3M_LOG_INFO("scan worker {}: lease {} s", worker->id(), settings.worker_lease);
+  }
 
   auto objects = ctx.Store();
   if (!objects.ok()) return FailCommand(objects.status());

@@ -13,18 +13,20 @@ namespace s3m::cli {
 
 Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(const CommandContext& ctx,
                                                                const std::string& command,
-                                                               store::Synchronous synchronous) {
+                                                               store::Synchronous synchronous,
+                                                               store::WorkerGroup workers) {
   store::StoreOptions options;
   options.mode = store::OpenMode::kWrite;
   options.command = command;
   options.synchronous = synchronous;
-  options.shared_with_workers = command == "migrate";  // workers coordinate through claims
+  options.workers = workers;
   return store::StateStore::Open(ctx.settings().state_db, options);
 }
 
 Result<std::unique_ptr<store::StateStore>> OpenScannedStateForWriting(const CommandContext& ctx,
                                                                       const std::string& command,
-                                                                      store::Synchronous synchronous) {
+                                                                      store::Synchronous synchronous,
+                                                                      store::WorkerGroup workers) {
   const std::string& path = ctx.settings().state_db;
   auto nothing_scanned = [&](const std::string& why) {
     ErrorContext where;
@@ -40,7 +42,7 @@ Result<std::unique_ptr<store::StateStore>> OpenScannedStateForWriting(const Comm
   if (!store::IsPostgresUri(path) && ::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
     return nothing_scanned("no state database here");  // and none is created
   }
-  S3M_ASSIGN_OR_RETURN(auto state, OpenStateForWriting(ctx, command, synchronous));
+  S3M_ASSIGN_OR_RETURN(auto state, OpenStateForWriting(ctx, command, synchronous, workers));
   S3M_ASSIGN_OR_RETURN(std::vector<store::BucketRecord> buckets, state->Buckets());
   if (buckets.empty()) return nothing_scanned("the state database records no bucket");
   return state;

@@ -15,10 +15,12 @@ namespace s3m::cli {
 
 // Opens settings().state_db for a command that changes it: takes the writer
 // lock (refusing at once, naming the holder, when another command has it),
-// creates or upgrades the schema.
+// creates or upgrades the schema. `workers`: the command runs as a worker of
+// that group, sharing a PostgreSQL state with the group's other processes.
 Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(
     const CommandContext& ctx, const std::string& command,
-    store::Synchronous synchronous = store::Synchronous::kFull);
+    store::Synchronous synchronous = store::Synchronous::kFull,
+    store::WorkerGroup workers = store::WorkerGroup::kNone);
 
 // For the commands that work on what `scan` recorded (migrate, rescan,
 // reset, retry): as OpenStateForWriting, but a missing database (not
@@ -26,7 +28,8 @@ Result<std::unique_ptr<store::StateStore>> OpenStateForWriting(
 // scanned yet; run `s3migrate scan` first".
 Result<std::unique_ptr<store::StateStore>> OpenScannedStateForWriting(
     const CommandContext& ctx, const std::string& command,
-    store::Synchronous synchronous = store::Synchronous::kFull);
+    store::Synchronous synchronous = store::Synchronous::kFull,
+    store::WorkerGroup workers = store::WorkerGroup::kNone);
 
 // Opens it for reading only; works while a writer runs.
 Result<std::unique_ptr<store::StateStore>> OpenStateForReading(const CommandContext& ctx);

@@ -47,7 +47,7 @@
 #include "engine/object_metadata.h"
 #include "engine/verifier.h"
 #include "s3/object_store.h"
-#include "engine/write_fence.h"
+#include "core/write_fence.h"
 #include "store/migration_store.h"
 
 namespace s3m::engine {

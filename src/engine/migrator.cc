@@ -14,7 +14,7 @@
 #include "engine/publisher.h"
 #include "engine/task_runner.h"
 #include "engine/transfer_pool.h"
-#include "engine/worker_heartbeat.h"
+#include "store/worker_heartbeat.h"
 #include "store/migration_store.h"
 #include "store/workers.h"
 
@@ -106,7 +106,7 @@ class Migrator::Impl {
   std::atomic<uint64_t> bytes_received_{0};
   int64_t deleted_ = 0;  // objects this run moved to `deleted`
   int request_share_ = 1;  // the live workers sharing max_requests_per_second
-  std::unique_ptr<WorkerHeartbeat> heartbeat_;
+  std::unique_ptr<store::WorkerHeartbeat> heartbeat_;
   std::mutex ev_mu_;
   std::condition_variable ev_cv_;
   std::vector<Event> events_;
@@ -283,7 +283,7 @@ void Migrator::Impl::StoreSample(const ProgressSnapshot& snapshot, bool last) {
 Status Migrator::Impl::StartWorker() {
   S3M_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> own, state_.OpenAnotherConnection());
   S3M_ASSIGN_OR_RETURN(heartbeat_,
-                       WorkerHeartbeat::Start(state_.database(), std::move(own), opt_.worker_lease, clock_));
+                       store::WorkerHeartbeat::Start(state_.database(), std::move(own), opt_.worker_lease, clock_));
   if (!state_.shared_with_workers()) {
     // This process holds the state alone (the SQLite lock): any other worker
     // still recorded as running was killed; its claims are free at once.

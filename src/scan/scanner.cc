@@ -207,7 +207,10 @@ class BucketLister {
   }
 
  private:
-  bool Cancelled() const { return options_.cancelled != nullptr && options_.cancelled->load(); }
+  bool Cancelled() const {
+    return (options_.cancelled != nullptr && options_.cancelled->load()) ||
+           (options_.worker != nullptr && options_.worker->lost());
+  }
 
   BucketOutcome Fail(Status& error, Status status) {
     error = std::move(status);
@@ -301,6 +304,8 @@ class BucketLister {
     auto answer = reply.get_future();
     if (!queue_.Push(std::move(start))) return BucketOutcome::kInterrupted;
     Result<store::BucketRecord> record = answer.get();
+    // Another scan worker holds the bucket (or listed it to the end).
+    if (!record.ok() && record.status().kind() == ErrorKind::kConflict) return BucketOutcome::kElsewhere;
     if (!record.ok()) return Fail(error, record.status());
     last_key_ = record->last_key;
     return record->listing_api == kListObjectVersions ? ListVersions(*record, error)
@@ -431,46 +436,9 @@ class BucketLister {
 Scanner::Scanner(s3::ObjectStore& objects, store::StateStore& state, ScanOptions options)
     : objects_(objects), state_(state), options_(std::move(options)) {}
 
-Result<ScanReport> Scanner::Run(ScanObserver* observer) {
-  const auto started = std::chrono::steady_clock::now();
-  ScanReport report;
-
-  // 1. Which buckets.
-  std::vector<std::string> names = options_.buckets;
-  if (names.empty()) {
-    auto listed = objects_.ListBuckets();
-    if (!listed.ok()) return listed.status();
-    for (const auto& b : *listed) {
-      if (options_.filter.BucketSelected(b.name)) names.push_back(b.name);
-    }
-  }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-
-  // 2. scan skips what is already complete; rescan lists everything again.
-  std::map<std::string, BucketScanResult> results;
-  std::vector<std::string> work;
-  for (const auto& name : names) {
-    BucketScanResult r;
-    r.bucket = name;
-    S3M_ASSIGN_OR_RETURN(std::optional<store::BucketRecord> existing, state_.GetBucket(name));
-    if (existing) {
-      r.region = existing->region;
-      r.versioning = existing->versioning;
-    }
-    if (options_.mode == ScanMode::kScan && existing && existing->scan_state == "complete") {
-      r.outcome = BucketOutcome::kSkipped;
-      r.objects_listed = existing->listed_objects;
-      r.bytes_listed = existing->listed_bytes;
-    } else {
-      work.push_back(name);
-      r.resumed = existing && existing->resumable();
-      r.outcome = BucketOutcome::kInterrupted;  // until its lister reports the end
-    }
-    results.emplace(name, std::move(r));
-  }
-
-  // 3. Listers produce, this thread writes.
+Status Scanner::ListAll(const std::vector<std::string>& work, std::map<std::string, BucketScanResult>& results,
+                       ScanReport& report, ScanObserver* observer) {
+  // Listers produce, this thread writes.
   const int threads = std::max(1, std::min<int>(options_.parallel_buckets, static_cast<int>(work.size())));
   MessageQueue queue(static_cast<size_t>(2 * threads + 2), work.empty() ? 0 : threads);
   std::atomic<size_t> next_bucket{0};
@@ -522,6 +490,19 @@ Result<ScanReport> Scanner::Run(ScanObserver* observer) {
     }
     switch (m->kind) {
       case Message::Kind::kStart: {
+        if (options_.worker != nullptr) {
+          auto claim = state_.ClaimBucket(m->bucket);
+          if (!claim.ok()) {
+            fatal = claim.status();
+            queue.Close();
+            m->reply->set_value(claim.status());
+            break;
+          }
+          if (*claim != store::StateStore::BucketClaim::kClaimed) {
+            m->reply->set_value(Status::Error(ErrorKind::kConflict, "another scan worker lists this bucket"));
+            break;
+          }
+        }
         auto record = state_.StartListing(m->start);
         r.region = m->start.region;
         r.versioning = m->start.versioning;
@@ -574,7 +555,91 @@ Result<ScanReport> Scanner::Run(ScanObserver* observer) {
     }
   }
   for (auto& t : listers) t.join();
-  if (!fatal.ok()) return fatal;
+  return fatal;
+}
+
+bool Scanner::Stopped() const {
+  return (options_.cancelled != nullptr && options_.cancelled->load()) ||
+         (options_.worker != nullptr && options_.worker->lost());
+}
+
+Status Scanner::FinishWithOthers(const std::vector<std::string>& work,
+                                 std::map<std::string, BucketScanResult>& results, ScanReport& report,
+                                 ScanObserver* observer) {
+  while (!Stopped()) {
+    S3M_ASSIGN_OR_RETURN(store::StateStore::Unfinished left, state_.UnfinishedListings(work));
+    if (!left.claimable.empty()) {
+      // Left by a worker that died (or stopped part-way): resumed from its
+      // committed position.
+      S3M_RETURN_IF_ERROR(ListAll(left.claimable, results, report, observer));
+      continue;
+    }
+    if (left.held_elsewhere == 0) break;
+    SleepUnlessCancelled(Clock::Real(), std::chrono::seconds(1), options_.cancelled);
+  }
+  for (auto& [name, r] : results) {
+    if (r.outcome != BucketOutcome::kElsewhere) continue;
+    S3M_ASSIGN_OR_RETURN(std::optional<store::BucketRecord> record, state_.GetBucket(name));
+    if (!record) continue;
+    r.region = record->region;
+    r.versioning = record->versioning;
+    r.objects_listed = record->listed_objects;
+    r.bytes_listed = record->listed_bytes;
+    r.noncurrent_versions = record->noncurrent_versions;
+    r.delete_markers = record->delete_markers;
+    if (record->scan_state == "failed") {
+      r.outcome = BucketOutcome::kFailed;
+      r.error = Status::Error(ErrorKind::kFatal, record->last_error.value_or("the listing failed"),
+                              ErrorContext::ForObject("scan", name));
+    } else if (record->scan_state != "complete") {
+      r.outcome = BucketOutcome::kInterrupted;  // this run stopped before the others finished
+    }
+  }
+  return Status::Ok();
+}
+
+Result<ScanReport> Scanner::Run(ScanObserver* observer) {
+  const auto started = std::chrono::steady_clock::now();
+  ScanReport report;
+
+  // 1. Which buckets.
+  std::vector<std::string> names = options_.buckets;
+  if (names.empty()) {
+    auto listed = objects_.ListBuckets();
+    if (!listed.ok()) return listed.status();
+    for (const auto& b : *listed) {
+      if (options_.filter.BucketSelected(b.name)) names.push_back(b.name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+
+  // 2. scan skips what is already complete; rescan lists everything again.
+  std::map<std::string, BucketScanResult> results;
+  std::vector<std::string> work;
+  for (const auto& name : names) {
+    BucketScanResult r;
+    r.bucket = name;
+    S3M_ASSIGN_OR_RETURN(std::optional<store::BucketRecord> existing, state_.GetBucket(name));
+    if (existing) {
+      r.region = existing->region;
+      r.versioning = existing->versioning;
+    }
+    if (options_.mode == ScanMode::kScan && existing && existing->scan_state == "complete") {
+      r.outcome = BucketOutcome::kSkipped;
+      r.objects_listed = existing->listed_objects;
+      r.bytes_listed = existing->listed_bytes;
+    } else {
+      work.push_back(name);
+      r.resumed = existing && existing->resumable();
+      r.outcome = BucketOutcome::kInterrupted;  // until its lister reports the end
+    }
+    results.emplace(name, std::move(r));
+  }
+
+  S3M_RETURN_IF_ERROR(ListAll(work, results, report, observer));
+  if (options_.worker != nullptr) S3M_RETURN_IF_ERROR(FinishWithOthers(work, results, report, observer));
+  if (options_.worker != nullptr && options_.worker->lost()) return options_.worker->LostStatus();
 
   report.interrupted = options_.cancelled != nullptr && options_.cancelled->load();
   for (auto& [name, r] : results) report.buckets.push_back(std::move(r));

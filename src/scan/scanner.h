@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "s3/object_store.h"
 #include "scan/filter.h"
 #include "store/state_store.h"
+#include "store/worker_heartbeat.h"
 
 namespace s3m::scan {
 
@@ -46,6 +48,12 @@ struct ScanOptions {
   // Set (e.g. by SIGINT) to stop: listers stop after their current page, the
   // pages already listed are committed, buckets stay resumable.
   const std::atomic<bool>* cancelled = nullptr;
+  // Set when this scan is one of several workers on a shared state (the
+  // store lists for it: StateStore::SetScanWorker). Each bucket is listed
+  // by the worker that claims it; the run then waits for the buckets other
+  // workers list, and takes over those a dead one left. A lost heartbeat
+  // stops the run (its buckets go to the others).
+  const store::WorkerHeartbeat* worker = nullptr;
 };
 
 enum class BucketOutcome {
@@ -53,6 +61,7 @@ enum class BucketOutcome {
   kSkipped,      // scan: already complete (use rescan to list it again)
   kFailed,       // listing failed; resumable from its committed position
   kInterrupted,  // stopped by `cancelled`; resumable
+  kElsewhere,    // listed by another scan worker (complete, unless it failed there)
 };
 
 struct BucketScanResult {
@@ -100,6 +109,16 @@ class Scanner {
   Result<ScanReport> Run(ScanObserver* observer = nullptr);
 
  private:
+  // Lists the buckets of `work` (listers produce, this thread writes),
+  // recording each one's outcome in `results`.
+  Status ListAll(const std::vector<std::string>& work, std::map<std::string, BucketScanResult>& results,
+                 ScanReport& report, ScanObserver* observer);
+  // Scan workers: waits for the buckets of `work` other workers list, taking
+  // over those no live worker holds; then fills in what the others found.
+  Status FinishWithOthers(const std::vector<std::string>& work, std::map<std::string, BucketScanResult>& results,
+                          ScanReport& report, ScanObserver* observer);
+  bool Stopped() const;
+
   s3::ObjectStore& objects_;
   store::StateStore& state_;
   ScanOptions options_;

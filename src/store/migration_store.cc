@@ -103,9 +103,7 @@ std::string MigrationStore::QueueWhere(WorkQueue queue) const {
 }
 
 std::string MigrationStore::ClaimableSql() const {
-  return fmt::format("(f.claimed_by IS NULL OR f.claimed_by = {} OR NOT EXISTS (SELECT 1 FROM workers w WHERE "
-                     "w.id = f.claimed_by AND {}))",
-                     worker_, LiveWorkerSql(db_, "w"));
+  return ClaimableBySql(db_, "f.claimed_by", worker_);
 }
 
 Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t after_id, int limit) {
@@ -127,7 +125,7 @@ Result<std::vector<WorkItem>> MigrationStore::Next(WorkQueue queue, int64_t afte
   // files_by_state (state, archived, rowid) serves every form in id order.
   S3M_ASSIGN_OR_RETURN(Statement* s, Cached(fmt::format("SELECT {} FROM {} WHERE {} AND f.id > ?1{} ORDER BY f.id "
                                                         "LIMIT ?2",
-                                                        kWorkColumns, kWorkFrom, QueueWhere(queue), HeldSql())));
+                                                        kWorkColumns, kWorkFrom, QueueWhere(queue), HeldSql("f."))));
   s->Bind(1, after_id).Bind(2, static_cast<int64_t>(limit));
   return ReadAll(*s);
 }

@@ -227,7 +227,11 @@ class MigrationStore {
   // claim; " AND claimed_by = <worker>" when a worker is set.
   std::string QueueWhere(WorkQueue queue) const;
   std::string ClaimableSql() const;
-  std::string HeldSql() const { return worker_ == 0 ? "" : " AND claimed_by = " + std::to_string(worker_); }
+  // `table`: "f." where files is aliased beside buckets (which has a
+  // claimed_by of its own).
+  std::string HeldSql(const std::string& table = "") const {
+    return worker_ == 0 ? "" : " AND " + table + "claimed_by = " + std::to_string(worker_);
+  }
   // Statements are prepared once per SQL text and reused.
   Result<Statement*> Cached(const std::string& sql);
   Database& db_;

@@ -120,6 +120,30 @@ Result<PgResult> PgConnection::Query(std::string_view sql, const PgParams& param
   return result;
 }
 
+Result<PgResult> PgConnection::QueryPrepared(const std::string& sql, const PgParams& params) {
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end()) {
+    if (prepared_.size() >= kMaxPrepared) return Query(sql, params);
+    const std::string name = fmt::format("s3m_{}", prepared_.size() + 1);
+    PgResult made(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr));
+    if (PQresultStatus(made.raw()) != PGRES_COMMAND_OK) {
+      return Error(fmt::format("SQL: {}", std::string_view(sql).substr(0, 80)));
+    }
+    found = prepared_.emplace(sql, name).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  pg_result* raw = PQexecPrepared(conn_.get(), found->second.c_str(), static_cast<int>(values.size()),
+                                  values.data(), nullptr, nullptr, 0);
+  PgResult result(raw);
+  const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return Error(fmt::format("SQL: {}", std::string_view(sql).substr(0, 80)));
+  }
+  return result;
+}
+
 Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view rows) {
   PgResult start(PQexec(conn_.get(), std::string(copy_sql).c_str()));
   if (PQresultStatus(start.raw()) != PGRES_COPY_IN) return Error("COPY");

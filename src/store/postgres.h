@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -67,6 +68,11 @@ class PgConnection {
   Status Exec(std::string_view sql);
   // Runs one statement with text parameters.
   Result<PgResult> Query(std::string_view sql, const PgParams& params = {});
+  // The same, as a statement the server parsed and planned once for this
+  // connection (PQprepare on first use; the first kMaxPrepared texts, the
+  // rest as Query): a worker repeats a few statement texts for every object.
+  Result<PgResult> QueryPrepared(const std::string& sql, const PgParams& params);
+  static constexpr size_t kMaxPrepared = 512;
   // COPY ... FROM STDIN in text format: `rows` already encoded (CopyField).
   Status CopyIn(std::string_view copy_sql, std::string_view rows);
   // A value in COPY's text format: \N for NULL; backslash, tab, newline and
@@ -84,6 +90,7 @@ class PgConnection {
   };
   std::unique_ptr<pg_conn, Finish> conn_;
   std::string where_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 }  // namespace s3m::store

@@ -37,7 +37,8 @@ CREATE TABLE buckets (
   noncurrent_bytes     INTEGER NOT NULL DEFAULT 0,
   delete_markers       INTEGER NOT NULL DEFAULT 0,
   last_error           TEXT,
-  updated_at           TEXT NOT NULL
+  updated_at           TEXT NOT NULL,
+  claimed_by           INTEGER
 );
 
 CREATE TABLE files (
@@ -388,10 +389,12 @@ Status UpgradeFrom7(Database& db) {
   return db.Exec(sql);
 }
 
-// Version 8 -> 9: limits shared by the workers. (From 7, UpgradeFrom7 made
+// Version 8 -> 9: limits shared by the workers, buckets claimed by scan
+// workers. (From 7, UpgradeFrom7 made
 // the workers table as it is now.)
 Status UpgradeFrom8(Database& db, int version) {
   std::string sql = CreateStatement("CREATE TABLE shared_limits", ");");
+  sql += "ALTER TABLE buckets ADD COLUMN claimed_by INTEGER;\n";
   if (version == 8) sql += "ALTER TABLE workers ADD COLUMN restores_pending INTEGER NOT NULL DEFAULT 0;\n";
   return db.Exec(sql);
 }

@@ -22,7 +22,8 @@
 //              processes sharing one (PostgreSQL) state (issue 20).
 //   version 9  this schema (kSchemaVersion): adds shared_limits and
 //              workers.restores_pending, restore limits that hold across
-//              workers (issue 20).
+//              workers, and buckets.claimed_by, the scan worker listing a
+//              bucket (issue 20).
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must

@@ -171,6 +171,7 @@ Status UpgradePostgresSchema(Database& pg, int version) {
     S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE workers ADD COLUMN restores_pending BIGINT NOT NULL DEFAULT 0"));
   }
   S3M_RETURN_IF_ERROR(CreateTable(pg, model, "shared_limits"));
+  S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE buckets ADD COLUMN claimed_by BIGINT"));
   S3M_ASSIGN_OR_RETURN(Statement meta,
                        pg.Prepare("UPDATE s3migrate_meta SET value = ?1 WHERE name = 'schema_version'"));
   return meta.Bind(1, std::to_string(kSchemaVersion)).Run();

@@ -51,7 +51,8 @@ void Statement::PgBind(int index, std::optional<std::string> value) {
 
 Result<bool> Statement::PgStep() {
   if (!pg_->result) {
-    Result<PgResult> result = db_->pg_->Query(pg_->sql, pg_->params);
+    Result<PgResult> result = pg_->params.empty() ? db_->pg_->Query(pg_->sql, pg_->params)
+                                                  : db_->pg_->QueryPrepared(pg_->sql, pg_->params);
     if (!result.ok()) {
       Reset();
       return result.status();

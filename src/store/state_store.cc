@@ -123,24 +123,35 @@ ErrorContext OpenContext(const std::string& where) {
   return ctx;
 }
 
-// Takes the writer lock or says who holds it (their application_name names
-// the command, the pid and the host: see OpenPostgres). `shared`: migrate
-// workers, any number at once, but never beside another writer.
-Status LockPostgresWriter(Database& db, bool shared = false) {
+// The key a group's members hold (shared) beside the writer lock's, so that
+// a member of another group can tell they are there.
+int64_t GroupLockKey(WorkerGroup group) { return kPostgresWriterLockKey + static_cast<int64_t>(group); }
+
+Result<bool> TryAdvisoryLock(Database& db, int64_t key, bool shared) {
   S3M_ASSIGN_OR_RETURN(Statement take,
                        db.Prepare(shared ? "SELECT CASE WHEN pg_try_advisory_lock_shared(?1) THEN 1 ELSE 0 END"
                                          : "SELECT CASE WHEN pg_try_advisory_lock(?1) THEN 1 ELSE 0 END"));
-  take.Bind(1, kPostgresWriterLockKey);
+  take.Bind(1, key);
   S3M_ASSIGN_OR_RETURN(bool row, take.Step());
-  if (row && take.ColumnInt(0) == 1) return Status::Ok();
-  take.Reset();
+  return row && take.ColumnInt(0) == 1;
+}
+
+Status AdvisoryUnlock(Database& db, int64_t key, bool shared) {
+  S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(shared ? "SELECT pg_advisory_unlock_shared(?1)"
+                                                      : "SELECT pg_advisory_unlock(?1)"));
+  return s.Bind(1, key).Run();
+}
+
+// Who holds the writer lock (their application_name names the command, the
+// pid and the host: see OpenPostgres), as the refusal says it.
+Status WriterLockHeld(Database& db) {
   // Sample: "s3migrate scan (pid 4242 on host-a), connected since 2026-12-05T14:20:01Z"
   S3M_ASSIGN_OR_RETURN(
       Statement holder,
       db.Prepare("SELECT string_agg(a.application_name || ', connected since ' || "
                  "to_char(a.backend_start, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '; ' ORDER BY a.backend_start) "
                  "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                 "WHERE l.locktype = 'advisory' AND l.granted AND l.database = "
+                 "WHERE l.locktype = 'advisory' AND l.granted AND a.pid <> pg_backend_pid() AND l.database = "
                  "(SELECT oid FROM pg_database WHERE datname = current_database()) "
                  "AND (CAST(l.classid AS BIGINT) << 32 | CAST(l.objid AS BIGINT)) = ?1"));
   holder.Bind(1, kPostgresWriterLockKey);
@@ -151,6 +162,47 @@ Status LockPostgresWriter(Database& db, bool shared = false) {
                                    "it), then run this again",
                                    who),
                        OpenContext(db.path()));
+}
+
+// Whether any session holds the advisory lock `key`.
+Result<bool> AdvisoryLockHeld(Database& db, int64_t key) {
+  S3M_ASSIGN_OR_RETURN(Statement s,
+                       db.Prepare("SELECT COUNT(*) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+                                  "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                                  "AND (CAST(l.classid AS BIGINT) << 32 | CAST(l.objid AS BIGINT)) = ?1"));
+  s.Bind(1, key);
+  S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row && s.ColumnInt(0) > 0;
+}
+
+// Takes the writer lock or says who holds it. A worker group's members
+// (migrate workers; scan workers) hold it shared, any number at once, but
+// never beside a lone writer nor beside another group: each also holds its
+// group's key shared, then checks that nobody holds another group's key.
+// Each takes its own key before looking for the others': two groups
+// starting at once may both be refused, never both let in.
+Status LockPostgresWriter(Database& db, WorkerGroup group = WorkerGroup::kNone) {
+  const bool shared = group != WorkerGroup::kNone;
+  S3M_ASSIGN_OR_RETURN(bool locked, TryAdvisoryLock(db, kPostgresWriterLockKey, shared));
+  if (!locked) return WriterLockHeld(db);
+  if (!shared) return Status::Ok();
+  S3M_ASSIGN_OR_RETURN(bool member, TryAdvisoryLock(db, GroupLockKey(group), true));
+  bool alone = member;
+  for (WorkerGroup other : {WorkerGroup::kMigrate, WorkerGroup::kScan}) {
+    if (other == group || !alone) continue;
+    S3M_ASSIGN_OR_RETURN(bool held, AdvisoryLockHeld(db, GroupLockKey(other)));
+    alone = !held;
+  }
+  if (alone) return Status::Ok();
+  if (member) S3M_RETURN_IF_ERROR(AdvisoryUnlock(db, GroupLockKey(group), true));
+  S3M_RETURN_IF_ERROR(AdvisoryUnlock(db, kPostgresWriterLockKey, true));
+  return WriterLockHeld(db);
+}
+
+// Held by the transaction that makes or upgrades the schema, until it ends.
+Status LockSchemaChange(Database& db) {
+  S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT pg_advisory_xact_lock(?1)"));
+  return s.Bind(1, kPostgresWriterLockKey - 1).Run();
 }
 
 Status UnlockPostgresWriter(Database& db) {
@@ -171,7 +223,7 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& 
       name.Bind(1, fmt::format("s3migrate {} (pid {} on {})", options.command, ::getpid(), ThisHostName())).Run());
   if (options.mode == OpenMode::kWrite) {
     // The lock first: creating the schema must not race another writer.
-    S3M_RETURN_IF_ERROR(LockPostgresWriter(*db, options.shared_with_workers));
+    S3M_RETURN_IF_ERROR(LockPostgresWriter(*db, options.workers));
     // A commit the delete gate relies on must be on the server's disk when
     // COMMIT returns, whatever the server's default (PRODUCT.md §5.1).
     if (options.synchronous == Synchronous::kFull) S3M_RETURN_IF_ERROR(db->Exec("SET synchronous_commit TO on"));
@@ -185,7 +237,11 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& 
                            OpenContext(db->path()));
     }
     S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db));
-    S3M_RETURN_IF_ERROR(CreatePostgresSchema(*db, fmt::format("s3migrate {}", options.command)));
+    // Workers of one group start together and share the writer lock: one
+    // makes the schema, the others wait for it and find it made.
+    S3M_RETURN_IF_ERROR(LockSchemaChange(*db));
+    S3M_ASSIGN_OR_RETURN(version, DetectPostgresSchemaVersion(*db));
+    if (version == 0) S3M_RETURN_IF_ERROR(CreatePostgresSchema(*db, fmt::format("s3migrate {}", options.command)));
     S3M_RETURN_IF_ERROR(txn.Commit());
   } else if (version > kSchemaVersion) {
     return Status::Error(ErrorKind::kFatal,
@@ -198,13 +254,15 @@ Result<std::unique_ptr<StateStore>> StateStore::OpenPostgres(const std::string& 
     // upgrades it only when no writer runs (as with a SQLite file).
     if (options.mode == OpenMode::kRead) S3M_RETURN_IF_ERROR(LockPostgresWriter(*db));
     S3M_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*db));
-    S3M_RETURN_IF_ERROR(UpgradePostgresSchema(*db, version));
+    S3M_RETURN_IF_ERROR(LockSchemaChange(*db));  // as above: one worker upgrades
+    S3M_ASSIGN_OR_RETURN(version, DetectPostgresSchemaVersion(*db));
+    if (version < kSchemaVersion) S3M_RETURN_IF_ERROR(UpgradePostgresSchema(*db, version));
     S3M_RETURN_IF_ERROR(txn.Commit());
     if (options.mode == OpenMode::kRead) S3M_RETURN_IF_ERROR(UnlockPostgresWriter(*db));
   }
   std::unique_ptr<StateStore> store(new StateStore(std::move(db), std::nullopt, clock));
   store->open_path_ = uri;
-  store->shared_with_workers_ = options.mode == OpenMode::kWrite && options.shared_with_workers;
+  store->shared_with_workers_ = options.mode == OpenMode::kWrite && options.workers != WorkerGroup::kNone;
   if (options.mode == OpenMode::kWrite) S3M_RETURN_IF_ERROR(store->PrepareWriteStatements());
   return store;
 }
@@ -708,7 +766,8 @@ Result<PageOutcome> StateStore::ApplyPage(const ListingPage& page) {
                    "listed_objects = listed_objects + ?5, listed_bytes = listed_bytes + ?6, "
                    "noncurrent_versions = noncurrent_versions + ?7, "
                    "noncurrent_bytes = noncurrent_bytes + ?8, "
-                   "delete_markers = delete_markers + ?9, updated_at = ?10 WHERE name = ?1"));
+                   "delete_markers = delete_markers + ?9, updated_at = ?10 WHERE name = ?1" +
+                   HeldBucketSql()));
   S3M_RETURN_IF_ERROR(position.Bind(1, page.bucket)
                           .Bind(2, page.next_token)
                           .Bind(3, page.next_version_id_marker)
@@ -720,6 +779,16 @@ Result<PageOutcome> StateStore::ApplyPage(const ListingPage& page) {
                           .Bind(9, page.delete_markers)
                           .Bind(10, now)
                           .Run());
+  if (scan_worker_ != 0 && db_->Changes() != 1) {
+    ErrorContext ctx;
+    ctx.operation = "scan";
+    ctx.bucket = page.bucket;
+    return Status::Error(ErrorKind::kConflict,
+                         fmt::format("worker {} no longer holds bucket {}: its lease lapsed and another scan "
+                                     "process took the listing over; stopping (nothing of this page was recorded)",
+                                     scan_worker_, page.bucket),
+                         ctx);
+  }
   if (page.last_page) {
     if (page.detect_gone) {
       S3M_ASSIGN_OR_RETURN(PageOutcome gone, MarkGoneLocked(page.bucket, bucket->scan_generation, now));
@@ -736,6 +805,50 @@ Result<PageOutcome> StateStore::ApplyPage(const ListingPage& page) {
   if (txn) S3M_RETURN_IF_ERROR(txn->Commit());
   page_done = true;
   return total;
+}
+
+std::string StateStore::HeldBucketSql() const {
+  return scan_worker_ == 0 ? "" : fmt::format(" AND claimed_by = {}", scan_worker_);
+}
+
+Result<StateStore::BucketClaim> StateStore::ClaimBucket(const std::string& bucket) {
+  // The row first (a bucket nobody listed yet); then the claim, which waits
+  // for a worker claiming it this instant and re-checks the row as that one
+  // left it.
+  S3M_ASSIGN_OR_RETURN(Statement make, db_->Prepare("INSERT INTO buckets (name, updated_at) VALUES (?1, ?2) "
+                                                    "ON CONFLICT (name) DO NOTHING"));
+  S3M_RETURN_IF_ERROR(make.Bind(1, bucket).Bind(2, Now()).Run());
+  S3M_ASSIGN_OR_RETURN(
+      Statement claim,
+      db_->Prepare(fmt::format("UPDATE buckets SET claimed_by = {} WHERE name = ?1 AND scan_state <> 'complete' "
+                               "AND {}",
+                               scan_worker_, ClaimableBySql(*db_, "buckets.claimed_by", scan_worker_))));
+  S3M_RETURN_IF_ERROR(claim.Bind(1, bucket).Run());
+  if (db_->Changes() == 1) return BucketClaim::kClaimed;
+  S3M_ASSIGN_OR_RETURN(std::optional<BucketRecord> record, GetBucket(bucket));
+  return record && record->scan_state == "complete" ? BucketClaim::kComplete : BucketClaim::kHeldElsewhere;
+}
+
+Result<StateStore::Unfinished> StateStore::UnfinishedListings(const std::vector<std::string>& names) {
+  Unfinished out;
+  S3M_ASSIGN_OR_RETURN(
+      Statement s,
+      db_->Prepare(fmt::format("SELECT CASE WHEN {} THEN 1 ELSE 0 END FROM buckets b WHERE b.name = ?1 AND "
+                               "b.scan_state IN ('pending', 'listing')",
+                               ClaimableBySql(*db_, "b.claimed_by", scan_worker_))));
+  for (const std::string& name : names) {
+    s.Bind(1, name);
+    S3M_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) {
+      if (s.ColumnInt(0) == 1) {
+        out.claimable.push_back(name);
+      } else {
+        ++out.held_elsewhere;
+      }
+    }
+    s.Reset();
+  }
+  return out;
 }
 
 Status StateStore::BeginPageGroup() {

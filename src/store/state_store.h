@@ -255,16 +255,21 @@ enum class OpenMode {
   kWrite,  // takes the WriterLock, creates and upgrades the schema
 };
 
+// Processes that may write one PostgreSQL state at once, each a worker
+// (store/workers.h): migrate workers claim objects, scan workers buckets.
+enum class WorkerGroup { kNone, kMigrate, kScan };
+
 struct StoreOptions {
   OpenMode mode = OpenMode::kRead;
   std::string command = "s3migrate";  // recorded in the lock file
   Synchronous synchronous = Synchronous::kNormal;
   Clock* clock = nullptr;  // null = Clock::Real()
   int busy_timeout_ms = 10000;
-  // kWrite on PostgreSQL: migrate workers share the writer lock with each
-  // other (they coordinate through claims), never with scan, reset, ...
-  // SQLite's lock stays exclusive.
-  bool shared_with_workers = false;
+  // kWrite on PostgreSQL: the workers of one group share the writer lock
+  // with each other (they coordinate through claims), never with another
+  // group or a lone writer (kNone: reset, retry, rescan, ...). SQLite's lock
+  // stays exclusive.
+  WorkerGroup workers = WorkerGroup::kNone;
 };
 
 class StateStore {
@@ -288,6 +293,27 @@ class StateStore {
   // Records a listing as started (or resumed) and returns the bucket row to
   // continue from: its generation and, when resuming, its position.
   Result<BucketRecord> StartListing(const StartListingRequest& request);
+
+  // --- Scan workers (several `scan` processes on one shared state) -------
+  // From now on this store lists for worker `id`: a bucket is listed by the
+  // worker that claimed it (buckets.claimed_by), and a page is recorded only
+  // while its worker still holds the bucket (else kConflict: its lease
+  // lapsed and another took the bucket over).
+  void SetScanWorker(int64_t id) { scan_worker_ = id; }
+  enum class BucketClaim {
+    kClaimed,        // this worker lists it now
+    kHeldElsewhere,  // a live other worker lists it
+    kComplete,       // listed to the end already
+  };
+  Result<BucketClaim> ClaimBucket(const std::string& bucket);
+  // Of `names`, the buckets whose listing has not ended ('pending' or
+  // 'listing'): those no live worker holds (this one may take them over)
+  // and how many live others still list.
+  struct Unfinished {
+    std::vector<std::string> claimable;
+    int64_t held_elsewhere = 0;
+  };
+  Result<Unfinished> UnfinishedListings(const std::vector<std::string>& names);
   Result<PageOutcome> ApplyPage(const ListingPage& page);
   // Pages applied between these two share one transaction: each page's rows
   // still commit together with the position after it (and never without
@@ -373,6 +399,9 @@ class StateStore {
   Clock* clock_;
   std::string open_path_;  // as given (a URI may hold a password: never shown)
   bool shared_with_workers_ = false;
+  int64_t scan_worker_ = 0;  // SetScanWorker
+  // " AND claimed_by = <scan worker>" when one is set.
+  std::string HeldBucketSql() const;
   // Hot statements of the listing path, prepared once.
   Statement find_latest_;
   Statement insert_file_;

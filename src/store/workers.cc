@@ -28,6 +28,11 @@ std::string LiveWorkerSql(const Database& db, const std::string& alias) {
   return fmt::format("({0}.stopped_at IS NULL AND {0}.heartbeat_at >= {1})", alias, cutoff);
 }
 
+std::string ClaimableBySql(const Database& db, const std::string& column, int64_t me) {
+  return fmt::format("({0} IS NULL OR {0} = {1} OR NOT EXISTS (SELECT 1 FROM workers w_ WHERE w_.id = {0} AND {2}))",
+                     column, me, LiveWorkerSql(db, "w_"));
+}
+
 Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pid, int64_t lease_seconds) {
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
                                         "INSERT INTO workers (host, pid, started_at, heartbeat_at, lease_seconds) "
@@ -54,6 +59,11 @@ Status StopWorker(Database& db, int64_t id) {
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
                                         "UPDATE workers SET stopped_at = {0}, heartbeat_at = {0} WHERE id = ?1",
                                         ServerNowSql(db))));
+  return s.Bind(1, id).Run();
+}
+
+Status RemoveWorker(Database& db, int64_t id) {
+  S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM workers WHERE id = ?1"));
   return s.Bind(1, id).Run();
 }
 

@@ -40,6 +40,10 @@ std::string ThisHostName();
 std::string ServerNowSql(const Database& db);
 // SQL true for a live worker row aliased `alias`.
 std::string LiveWorkerSql(const Database& db, const std::string& alias);
+// SQL true when the row whose claim is in `column` (a files or buckets row)
+// may be taken by worker `me`: unclaimed, its own, or held by a worker no
+// longer alive.
+std::string ClaimableBySql(const Database& db, const std::string& column, int64_t me);
 
 // Registers this process; returns its id.
 Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pid, int64_t lease_seconds);
@@ -48,6 +52,8 @@ Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pi
 // taken its objects: it must stop, not come back).
 Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
 Status StopWorker(Database& db, int64_t id);
+// Removes its row (a scan worker that ended normally; its claims go with it).
+Status RemoveWorker(Database& db, int64_t id);
 // How many workers are alive, the caller included.
 Result<int64_t> CountLiveWorkers(Database& db);
 // From now on, this connection counts its changes of `files` into the

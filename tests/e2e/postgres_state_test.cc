@@ -198,7 +198,8 @@ TEST_F(PostgresStateTest, AVersion7StateIsUpgradedByTheNextWriter) {
   ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
   auto pg = store::PgConnection::Connect(uri_);
   ASSERT_TRUE(pg.ok());
-  ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; DROP TABLE workers; DROP INDEX files_by_claim; "
+  ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP TABLE workers; "
+                       "DROP INDEX files_by_claim; "
                        "ALTER TABLE files DROP COLUMN claimed_by; "
                        "UPDATE file_totals SET files = 0, bytes = 0; "
                        "UPDATE s3migrate_meta SET value = '7' WHERE name = 'schema_version'")
@@ -224,6 +225,7 @@ TEST_F(PostgresStateTest, AVersion8StateGetsTheSharedLimits) {
   auto pg = store::PgConnection::Connect(uri_);
   ASSERT_TRUE(pg.ok());
   ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; "
+                       "ALTER TABLE buckets DROP COLUMN claimed_by; "
                        "UPDATE s3migrate_meta SET value = '8' WHERE name = 'schema_version'")
                   .ok());
   ProcessResult migrate = run_->Run({"--db", uri_, "migrate"});

@@ -335,5 +335,97 @@ TEST_F(WorkersTest, TwoWorkersShareMaxRequestsPerSecond) {
   }
 }
 
+// Scan sharded by bucket (issue 20): three `scan` processes on one state
+// share the buckets, each listed by exactly one of them (the one that
+// claimed it); the others wait for it and report it as listed elsewhere.
+TEST_F(WorkersTest, ThreeScansShareTheBucketsEachListedOnce) {
+  constexpr int kBuckets = 6;
+  constexpr int kPerBucket = 40;
+  for (int b = 0; b < kBuckets; ++b) {
+    const std::string bucket = fmt::format("shard-{}", b);
+    CreateBucket(bucket);
+    for (int i = 0; i < kPerBucket; ++i) Put(bucket, fmt::format("k-{:03}", i), TestBytes(100 + i, i));
+  }
+  AddFault({{"kind", "latency"}, {"operations", {"ListObjectsV2"}}, {"ms", 800}});
+  uri_ = FreshPostgresDatabase();
+  const int64_t listings_before = RequestCount("ListObjectsV2");
+  ProcessResult results[3];
+  std::vector<std::thread> scans;
+  for (int w = 0; w < 3; ++w) {
+    scans.emplace_back([&, w] { results[w] = run_->Run({"--db", uri_, "--log-level", "info", "scan", "--parallel", "1"}); });
+  }
+  // While they list, a migrate worker (another group) is refused, naming them.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline &&
+         !(PgInt("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 's3migrate_meta'") == 1 &&
+           PgInt("SELECT COUNT(*) FROM workers WHERE stopped_at IS NULL") > 0)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ProcessResult refused = run_->Run({"--db", uri_, "migrate"});
+  EXPECT_EQ(refused.exit_code, 3) << Describe(refused);
+  EXPECT_NE(refused.err.find("in use by s3migrate scan"), std::string::npos) << refused.err;
+  for (auto& t : scans) t.join();
+  std::string outputs;
+  for (const ProcessResult& r : results) {
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    outputs += r.out;
+  }
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM buckets WHERE scan_state = 'complete'"), kBuckets);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files"), kBuckets * kPerBucket);
+  EXPECT_EQ(PgInt("SELECT SUM(listed_objects) FROM buckets"), kBuckets * kPerBucket);
+  // Each bucket one page, listed once, by one of the three; the work was shared.
+  EXPECT_EQ(RequestCount("ListObjectsV2") - listings_before, kBuckets);
+  EXPECT_GE(PgInt("SELECT COUNT(DISTINCT claimed_by) FROM buckets"), 2);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers"), 0) << "scan workers leave no row once done";
+  EXPECT_NE(outputs.find("by another worker"), std::string::npos) << outputs;
+  // Once they are done, migrate runs.
+  ProcessResult migrate = run_->Run({"--db", uri_, "migrate"});
+  EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'"), kBuckets * kPerBucket);
+}
+
+// A scan worker killed in the middle of a bucket's listing: its claim lapses
+// with its lease, another scan takes the bucket over and resumes from the
+// last page it committed; no page is listed twice but the one in flight.
+TEST_F(WorkersTest, AScanWorkerKilledMidListingIsTakenOverAndResumed) {
+  constexpr int kBig = 2500;  // three pages of 1,000
+  nlohmann::json made = emu_->AdminPost("/synthetic", {{"bucket", "big"}, {"count", kBig}, {"size", 64},
+                                                       {"key_pattern", "obj/{i:06}"}, {"create_bucket", true}});
+  ASSERT_EQ(made.value("created", 0), kBig) << made.dump();
+  CreateBucket("small");
+  for (int i = 0; i < 10; ++i) Put("small", fmt::format("k-{}", i), TestBytes(50, i));
+  AddFault({{"kind", "latency"}, {"operations", {"ListObjectsV2"}}, {"ms", 700}});
+  uri_ = FreshPostgresDatabase();
+  run_->SetConfig("worker_lease", "4");
+  std::atomic<pid_t> first_pid = 0;
+  ProcessResult first;
+  std::thread scan_a([&] {
+    first = run_->Run({"--db", uri_, "scan", "--parallel", "1", "big"}, [&](pid_t pid) { first_pid = pid; });
+  });
+  // Killed once its first page of `big` is committed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  int64_t listed = 0;
+  while (std::chrono::steady_clock::now() < deadline && listed < 1000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (PgInt("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 's3migrate_meta'") != 1) continue;
+    listed = PgInt("SELECT COALESCE(MAX(listed_objects), 0) FROM buckets WHERE name = 'big' AND scan_state = 'listing'");
+  }
+  ASSERT_GE(listed, 1000);
+  ASSERT_EQ(::kill(first_pid, SIGKILL), 0);
+  scan_a.join();
+  EXPECT_EQ(first.exit_code, 128 + SIGKILL);
+  const int64_t listings_before = RequestCount("ListObjectsV2");
+  ProcessResult second = run_->Run({"--db", uri_, "--log-level", "info", "scan", "--parallel", "1"});
+  EXPECT_EQ(second.exit_code, 0) << Describe(second);
+  EXPECT_NE(second.out.find("complete (resumed)"), std::string::npos) << second.out;
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM buckets WHERE scan_state = 'complete'"), 2);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE bucket = 'big'"), kBig);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE bucket = 'small'"), 10);
+  EXPECT_EQ(PgInt("SELECT listed_objects FROM buckets WHERE name = 'big'"), kBig);
+  // The second scan listed only what was left of `big` (two pages at most)
+  // and `small` (one).
+  EXPECT_LE(RequestCount("ListObjectsV2") - listings_before, 3);
+}
+
 }  // namespace
 }  // namespace s3m::testing

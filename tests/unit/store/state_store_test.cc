@@ -23,14 +23,16 @@ namespace {
 
 // Takes a current database back to schema 7 (before workers and claims).
 // Takes a current database back to schema 8 (before the shared limits).
-constexpr const char* kDropSchema9 = "DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; ";
+constexpr const char* kDropSchema9 =
+    "DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; "
+    "ALTER TABLE buckets DROP COLUMN claimed_by; ";
 constexpr const char* kDropSchema8 =
-    "DROP TABLE shared_limits; DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; "
-    "DROP TABLE workers; ";
+    "DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP INDEX files_by_claim; "
+    "ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; ";
 // Takes a current database back to schema 6 (before the metadata columns).
 constexpr const char* kDropSchema7 =
-    "DROP TABLE shared_limits; DROP INDEX files_by_claim; ALTER TABLE files DROP COLUMN claimed_by; "
-    "DROP TABLE workers; "
+    "DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP INDEX files_by_claim; "
+    "ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; "
     "ALTER TABLE files DROP COLUMN headers; ALTER TABLE files DROP COLUMN tags; "
     "ALTER TABLE files DROP COLUMN checksums; ";
 
@@ -286,6 +288,7 @@ TEST_F(StateStoreTest, Version8DatabaseGetsTheSharedLimits) {
   EXPECT_EQ(SqlInt(db, "PRAGMA user_version"), kSchemaVersion);
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM workers WHERE host = 'h' AND restores_pending = 0"), 1);
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM shared_limits"), 0);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM buckets WHERE claimed_by IS NULL"), 1);
   EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals"), 1);
 }
 

@@ -1,10 +1,10 @@
 // WriteFence on a fake clock: open until its deadline, moved later by
 // renewals, and closed for good once the deadline passed.
-#include "engine/write_fence.h"
+#include "core/write_fence.h"
 
 #include <gtest/gtest.h>
 
-namespace s3m::engine {
+namespace s3m {
 namespace {
 
 using std::chrono::seconds;
@@ -32,4 +32,4 @@ TEST(WriteFenceTest, OpenUntilTheDeadlineThenClosedForGood) {
 }
 
 }  // namespace
-}  // namespace s3m::engine
+}  // namespace s3m

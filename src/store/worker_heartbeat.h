@@ -25,10 +25,10 @@
 
 #include "core/clock.h"
 #include "core/status.h"
-#include "engine/write_fence.h"
+#include "core/write_fence.h"
 #include "store/sqlite.h"
 
-namespace s3m::engine {
+namespace s3m::store {
 
 class WorkerHeartbeat {
  public:
@@ -40,9 +40,13 @@ class WorkerHeartbeat {
 
   // Registers the worker through `db` (the caller's connection) and starts
   // renewing on `own`.
-  static Result<std::unique_ptr<WorkerHeartbeat>> Start(store::Database& db, std::unique_ptr<store::Database> own,
+  static Result<std::unique_ptr<WorkerHeartbeat>> Start(Database& db, std::unique_ptr<Database> own,
                                                         std::chrono::seconds lease, Clock& clock);
   ~WorkerHeartbeat();  // stops renewing and marks the worker stopped
+  // A scan worker's row is needed only while it lists (its claims); when it
+  // ends normally the row is removed instead of marked stopped, so that
+  // `status` lists the migrate workers' history only.
+  void RemoveWhenStopped() { remove_when_stopped_ = true; }
   WorkerHeartbeat(const WorkerHeartbeat&) = delete;
   WorkerHeartbeat& operator=(const WorkerHeartbeat&) = delete;
 
@@ -62,12 +66,12 @@ class WorkerHeartbeat {
   const WriteFence& fence() const { return fence_; }
 
  private:
-  WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease, Clock& clock);
+  WorkerHeartbeat(std::unique_ptr<Database> own, int64_t id, std::chrono::seconds lease, Clock& clock);
   void Loop();
   void Renew();
   void CountWorkers();
 
-  std::unique_ptr<store::Database> own_;
+  std::unique_ptr<Database> own_;
   const int64_t id_;
   const std::chrono::seconds lease_;
   Clock& clock_;
@@ -78,8 +82,9 @@ class WorkerHeartbeat {
   WriteFence fence_;
   Status last_error_;
   bool evicted_ = false;
+  bool remove_when_stopped_ = false;
   std::atomic<int> live_workers_{1};
   std::thread thread_;
 };
 
-}  // namespace s3m::engine
+}  // namespace s3m::store

@@ -20,7 +20,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 
-namespace s3m::engine {
+namespace s3m {
 
 class WriteFence {
  public:
@@ -54,4 +54,4 @@ class WriteFence {
   std::atomic<int64_t> deadline_ns_;
 };
 
-}  // namespace s3m::engine
+}  // namespace s3m

@@ -1,4 +1,4 @@
-#include "engine/worker_heartbeat.h"
+#include "store/worker_heartbeat.h"
 
 #include <unistd.h>
 
@@ -9,16 +9,16 @@
 #include "core/logging.h"
 #include "store/workers.h"
 
-namespace s3m::engine {
+namespace s3m::store {
 
-Result<std::unique_ptr<WorkerHeartbeat>> WorkerHeartbeat::Start(store::Database& db,
-                                                                std::unique_ptr<store::Database> own,
+Result<std::unique_ptr<WorkerHeartbeat>> WorkerHeartbeat::Start(Database& db,
+                                                                std::unique_ptr<Database> own,
                                                                 std::chrono::seconds lease, Clock& clock) {
-  S3M_ASSIGN_OR_RETURN(int64_t id, store::RegisterWorker(db, store::ThisHostName(), ::getpid(), lease.count()));
+  S3M_ASSIGN_OR_RETURN(int64_t id, RegisterWorker(db, ThisHostName(), ::getpid(), lease.count()));
   return std::unique_ptr<WorkerHeartbeat>(new WorkerHeartbeat(std::move(own), id, lease, clock));
 }
 
-WorkerHeartbeat::WorkerHeartbeat(std::unique_ptr<store::Database> own, int64_t id, std::chrono::seconds lease,
+WorkerHeartbeat::WorkerHeartbeat(std::unique_ptr<Database> own, int64_t id, std::chrono::seconds lease,
                                  Clock& clock)
     : own_(std::move(own)), id_(id), lease_(lease), clock_(clock), fence_(clock, clock.MonotonicNow() + lease / 2) {
   CountWorkers();
@@ -34,7 +34,7 @@ WorkerHeartbeat::~WorkerHeartbeat() {
   thread_.join();
   // The last figures, then stopped: the claims it still holds are free now.
   Renew();
-  if (Status s = store::StopWorker(*own_, id_); !s.ok()) {
+  if (Status s = remove_when_stopped_ ? RemoveWorker(*own_, id_) : StopWorker(*own_, id_); !s.ok()) {
     S3M_LOG_WARN("could not mark worker {} stopped (its claims lapse with its lease): {}", id_, s.ToString());
   }
 }
@@ -69,7 +69,7 @@ void WorkerHeartbeat::Renew() {
     figures = figures_;
   }
   const Clock::MonoTime attempt = clock_.MonotonicNow();
-  Result<bool> renewed = store::RenewWorker(*own_, id_, figures.idle, figures.objects, figures.bytes);
+  Result<bool> renewed = RenewWorker(*own_, id_, figures.idle, figures.objects, figures.bytes);
   {
     std::lock_guard lock(mu_);
     if (!renewed.ok()) {
@@ -89,7 +89,7 @@ void WorkerHeartbeat::Renew() {
 }
 
 void WorkerHeartbeat::CountWorkers() {
-  Result<int64_t> live = store::CountLiveWorkers(*own_);
+  Result<int64_t> live = CountLiveWorkers(*own_);
   if (live.ok()) live_workers_ = static_cast<int>(std::max<int64_t>(1, *live));
 }
 
@@ -104,4 +104,4 @@ void WorkerHeartbeat::Loop() {
   }
 }
 
-}  // namespace s3m::engine
+}  // namespace s3m::store
