@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/core/migrate_options.h"
+
 namespace s3m::cli {
 
 namespace {
@@ -38,7 +40,8 @@ std::vector<SettingSpec> MakeSpecs() {
        "Parallel transfers; 0 = chosen for the machine.", "--concurrency", 0, 1024, {},
        "chosen for the machine", "32"},
       {"download_chunk_size", T::kBytes, &S::download_chunk_size, "Transfers",
-       "Ranged-GET size for large objects; smaller objects take one GET.", {}, kMiB, 5 * kGiB},
+       "Ranged-GET size for large objects; smaller objects take one GET.", {},
+       static_cast<int64_t>(engine::kSmallestChunk), 5 * kGiB},
       {"max_requests_per_second", T::kInteger, &S::max_requests_per_second, "Transfers",
        "S3 requests per second at most, of every kind (GET, HEAD, LIST, DELETE, restores), shared "
        "by all transfers (workers of a shared state each take an equal part); 0 = no limit.",

@@ -182,7 +182,11 @@ Status DownloadStage::OnDone(const WorkItem& item, const DownloadOutcome& out) {
   verified.verified_checksum = size_only ? std::string() : out.verification.expected;
   S3M_ASSIGN_OR_RETURN(bool now_verified, ctx_.db.Apply(verified));
   if (!now_verified) return Status::Ok();  // only a row recorded verified may go to the delete stage
-  S3M_RETURN_IF_ERROR(ctx_.db.ClearChunks(item.id));
+  // Finished ranges exist only for objects downloaded by ranges: larger than
+  // this run's chunk size or than the smallest any run may have had.
+  if (static_cast<uint64_t>(item.size) > std::min<uint64_t>(ctx_.opt.chunk_size, kSmallestChunk)) {
+    S3M_RETURN_IF_ERROR(ctx_.db.ClearChunks(item.id));
+  }
   ctx_.figures.downloaded.files += 1;
   ctx_.figures.downloaded.bytes += item.size;
   ctx_.figures.verified_by[*verified.verified_by] += 1;

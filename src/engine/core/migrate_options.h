@@ -18,10 +18,14 @@
 
 namespace s3m::engine {
 
+// download_chunk_size's least value: an object this size or smaller was
+// never downloaded by ranges, whatever any run's setting was.
+inline constexpr uint64_t kSmallestChunk = 1ull << 20;
+
 struct MigrateOptions {
   std::string dest_root;  // local_base_path
   int concurrency = 16;
-  uint64_t chunk_size = 8ull << 20;
+  uint64_t chunk_size = 8ull << 20;  // at least kSmallestChunk (the setting's bound)
   bool reread_after_download = false;  // verification_method = "md5"
   bool set_attributes = true;          // S3's metadata as user.s3.* xattrs; --no-xattrs
   bool keep_source = false;            // --keep-source / delete_after_verify = false
