@@ -12,7 +12,6 @@ namespace s3m::cli {
 namespace {
 
 using T = SettingType;
-constexpr double kMiB = 1 << 20;
 constexpr double kGiB = 1 << 30;
 
 std::vector<SettingSpec> MakeSpecs() {

@@ -249,6 +249,13 @@ std::optional<DeleteOutcome> DeleteGate::Screen(const std::string& bucket, const
     return Outcome(r, DeleteResult::kRefused,
                    Status::Error(ErrorKind::kInvalidArgument, *why, Context("DeleteObjects", r)));
   }
+  if (fence_ != nullptr && !fence_->open()) {
+    return Outcome(r, DeleteResult::kFailed,
+                   Status::Error(ErrorKind::kCancelled,
+                                 "not deleted: this worker could not renew its lease in time, so another worker "
+                                 "may hold the object now",
+                                 Context("DeleteObjects", r)));
+  }
   if (policy_.dry_run()) {
     S3M_LOG_INFO("dry run: would delete s3://{}/{}{}", r.bucket, r.key,
                  r.version_id.empty() ? "" : " (version " + r.version_id + ")");

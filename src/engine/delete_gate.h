@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/write_fence.h"
 #include "engine/core/delete_policy.h"
 #include "s3/object_store.h"
 
@@ -81,6 +82,11 @@ struct DeleteGateOptions {
 class DeleteGate {
  public:
   DeleteGate(s3::ObjectStore& store, DeleteGateOptions options);
+  // A worker sharing its state (issue 20): once `fence` closed (its lease
+  // may have lapsed, another worker may hold its objects now) nothing more
+  // is deleted here: every request fails with kCancelled, its row stays
+  // verified. Set before the first batch.
+  void SetFence(const WriteFence* fence) { fence_ = fence; }
 
   // At most 1000 requests of one bucket. One outcome per request, in order.
   std::vector<DeleteOutcome> DeleteBatch(const std::string& bucket,
@@ -130,6 +136,7 @@ class DeleteGate {
   s3::ObjectStore& store_;
   const DeletePolicy policy_;
   std::atomic<ConditionalDeletes> conditional_;
+  const WriteFence* fence_ = nullptr;  // SetFence
 };
 
 std::string_view DeleteResultName(DeleteResult result);

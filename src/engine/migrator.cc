@@ -293,6 +293,8 @@ Status Migrator::Impl::StartWorker() {
   S3M_RETURN_IF_ERROR(store::UseTotalsShard(state_.database(), heartbeat_->id()));
   // A destination other workers may share: a manifest file has one writer.
   if (state_.shared_with_workers()) manifest_.SetWorker(heartbeat_->id());
+  // Deletes, too, stop once this worker's lease may have lapsed.
+  gate_.SetFence(Fence());
   S3M_LOG_INFO("worker {}: lease {} s", heartbeat_->id(), opt_.worker_lease.count());
   return Status::Ok();
 }

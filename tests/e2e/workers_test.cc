@@ -214,6 +214,7 @@ TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
   EXPECT_EQ(results[0].exit_code, 0) << Describe(results[0]);
   EXPECT_TRUE(RemainingKeys("gamma").empty());
   const int64_t gets = RequestCount("GetObject");
+  const int64_t deletes = RequestCount("DeleteObjects") + RequestCount("DeleteObject");
   // Every file as worker 0 left it, to the nanosecond.
   auto stamps = [&] {
     std::map<std::string, std::pair<std::filesystem::file_time_type, uintmax_t>> out;
@@ -231,6 +232,8 @@ TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
   // At most the GETs it had begun before it was frozen reach the server
   // (their bytes are refused); it starts none.
   EXPECT_LE(RequestCount("GetObject") - gets, 4) << results[1].err;
+  // Nor a delete: the delete gate asks the same fence.
+  EXPECT_EQ(RequestCount("DeleteObjects") + RequestCount("DeleteObject"), deletes) << results[1].err;
   for (const auto& [key, count] : ManifestKeys("gamma")) EXPECT_EQ(count, 1) << key;
   EXPECT_EQ(ManifestKeys("gamma").size(), static_cast<size_t>(kObjects));
   for (const std::string& row : PgRows("SELECT state || ' ' || COALESCE(local_path, '-') || ' ' || key FROM files")) {

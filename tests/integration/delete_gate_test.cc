@@ -138,6 +138,34 @@ TEST_P(DeleteGateTest, AnObjectOverwrittenAfterVerificationIsNeverDeleted) {
   EXPECT_EQ(gate.conditional(), ExpectedMode());
 }
 
+// A worker whose lease may have lapsed (its fence closed) deletes nothing:
+// each request fails as cancelled and every object stays.
+TEST_P(DeleteGateTest, AClosedWriteFenceDeletesNothing) {
+  const std::string bucket = NewBucket("fenced");
+  std::vector<engine::DeleteRequest> batch;
+  for (int i = 0; i < 3; ++i) batch.push_back(Put(bucket, "k" + std::to_string(i), "body " + std::to_string(i)));
+  FakeClock clock;
+  WriteFence fence(clock, clock.MonotonicNow() + std::chrono::seconds(2));
+  engine::DeleteGate gate(*client_, {});
+  gate.SetFence(&fence);
+  clock.Advance(std::chrono::seconds(3));
+  auto outcomes = gate.DeleteBatch(bucket, batch);
+  ASSERT_EQ(outcomes.size(), batch.size());
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].result, engine::DeleteResult::kFailed) << batch[i].key;
+    EXPECT_EQ(outcomes[i].status.kind(), ErrorKind::kCancelled) << outcomes[i].status.ToString();
+    EXPECT_TRUE(Exists(bucket, batch[i].key)) << batch[i].key;
+  }
+  // While the fence is open, the same gate deletes.
+  WriteFence open(clock, clock.MonotonicNow() + std::chrono::seconds(60));
+  gate.SetFence(&open);
+  outcomes = gate.DeleteBatch(bucket, batch);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    EXPECT_EQ(outcomes[i].result, engine::DeleteResult::kDeleted) << outcomes[i].status.ToString();
+    EXPECT_FALSE(Exists(bucket, batch[i].key));
+  }
+}
+
 TEST_P(DeleteGateTest, DryRunAndSizeOnlyObjectsDeleteNothing) {
   const std::string bucket = NewBucket("gate-dry");
   engine::DeleteRequest a = Put(bucket, "a", "aaa");
