@@ -868,7 +868,8 @@ Status StateStore::CommitPageGroup() {
 Status StateStore::FailListing(const std::string& bucket, const std::string& error) {
   S3M_ASSIGN_OR_RETURN(Statement s,
                        db_->Prepare("UPDATE buckets SET scan_state = 'failed', last_error = ?2, "
-                                    "updated_at = ?3 WHERE name = ?1 AND scan_state != 'complete'"));
+                                    "updated_at = ?3 WHERE name = ?1 AND scan_state != 'complete'" +
+                                    HeldBucketSql()));  // a scan worker: only a bucket it still holds
   return s.Bind(1, bucket).Bind(2, error).Bind(3, Now()).Run();
 }
 
