@@ -7,7 +7,7 @@ CLI::App* AddRescanCommand(CLI::App& app, ScanCommandOptions& options) {
       "rescan", "List buckets again: add new objects, catch changed and removed ones");
   cmd->add_option("buckets", options.buckets, "Buckets to list again");
   cmd->add_flag("--all", options.all, "Every bucket recorded in the state database");
-  cmd->add_option("--parallel", options.parallel_buckets, "Buckets listed at once (default 4)")
+  cmd->add_option("--parallel", options.parallel_buckets, "Listings at once: buckets, or key ranges of one (default 4)")
       ->check(CLI::Range(1, 64));
   cmd->callback([&options] {
     if (options.buckets.empty() && !options.all) {

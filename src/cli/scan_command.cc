@@ -133,6 +133,11 @@ void PrintReport(const scan::ScanReport& report, scan::ScanMode mode) {
       note(fmt::format("{}: listing failed, not marked scanned: {}\n  {}", url, b.error.ToString(),
                        advice));
     }
+    if (b.ranges > 1) {
+      note(fmt::format("{}: listed in {} key ranges at once (split while listing: "
+                       "scan_split_listings)",
+                       url, FormatCount(b.ranges)));
+    }
     if (b.noncurrent_versions > 0 || b.delete_markers > 0) {
       note(fmt::format("{}: versioned ({}); the latest version of each key is recorded; {} "
                        "noncurrent version{} and {} delete marker{} stay in S3",
@@ -191,7 +196,7 @@ int ExitCodeForReport(const scan::ScanReport& report) {
 CLI::App* AddScanCommand(CLI::App& app, ScanCommandOptions& options) {
   CLI::App* cmd = app.add_subcommand("scan", "Inventory all (or the named) buckets into the state database");
   cmd->add_option("buckets", options.buckets, "Buckets to scan; omit for every bucket you can list");
-  cmd->add_option("--parallel", options.parallel_buckets, "Buckets listed at once (default 4)")
+  cmd->add_option("--parallel", options.parallel_buckets, "Listings at once: buckets, or key ranges of one (default 4)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--inventory", options.inventories,
                   "Read the bucket from this S3 Inventory report (s3://BUCKET/PATH/manifest.json, CSV "
@@ -298,6 +303,7 @@ int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandCo
   }
   scan_options.filter = std::move(*filter);
   scan_options.parallel_buckets = options.parallel_buckets;
+  scan_options.split_listings = settings.scan_split_listings;
   scan_options.cancelled = &ctx.cancelled();
   // Several scans on one shared (PostgreSQL) state share the buckets: each
   // is a worker, with a heartbeat, and lists the buckets it claims.

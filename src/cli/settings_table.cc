@@ -78,6 +78,11 @@ std::vector<SettingSpec> MakeSpecs() {
        "Seconds the objects a migrate worker holds stay its own after its last heartbeat (renewed "
        "every quarter of this); after that, other workers sharing the PostgreSQL state take them "
        "over. A worker that cannot renew for half of it stops.", {}, 4, 86400},
+      {"scan_split_listings", T::kBoolean, &S::scan_split_listings, "Several workers",
+       "scan and rescan: a lister with no bucket left splits a listing still under way at a key "
+       "half way between its position and its last key (found with a few one-key listings) and "
+       "lists the keys above it, so one large bucket is listed by every lister (--parallel) and by "
+       "every scan worker of a shared PostgreSQL state; false: one lister per bucket."},
       {"progress_update_interval", T::kSeconds, &S::progress_update_interval, "Output",
        "Seconds between progress redraws.", {}, 0.1, 3600},
       {"http_listen", T::kText, &S::http_listen, "Watching",

@@ -228,6 +228,25 @@ CREATE TABLE shared_limits (
   last_slot_us  INTEGER NOT NULL DEFAULT 0
 );
 
+-- A bucket listed in key ranges at once, by several listers of one scan or
+-- by several scan workers: made when an idle lister first splits a bucket's
+-- listing (the bucket row's position moves here as the first range, start
+-- ''), removed when the listing completes. A range holds the keys after
+-- range_start up to and including range_end ('' = to the bucket's end); its
+-- lister's position is committed with each page, as the bucket row's is.
+CREATE TABLE listing_ranges (
+  bucket              TEXT NOT NULL,
+  range_start         TEXT NOT NULL,
+  range_end           TEXT NOT NULL DEFAULT '',
+  done                INTEGER NOT NULL DEFAULT 0,
+  continuation_token  TEXT NOT NULL DEFAULT '',
+  version_id_marker   TEXT NOT NULL DEFAULT '',
+  last_key            TEXT NOT NULL DEFAULT '',
+  claimed_by          INTEGER,
+  updated_at          TEXT NOT NULL,
+  PRIMARY KEY (bucket, range_start)
+) WITHOUT ROWID;
+
 -- The objects each worker holds.
 CREATE INDEX files_by_claim ON files (claimed_by) WHERE claimed_by IS NOT NULL;
 )sql";
@@ -399,6 +418,9 @@ Status UpgradeFrom8(Database& db, int version) {
   return db.Exec(sql);
 }
 
+// Version 9 -> 10: buckets listed in key ranges.
+Status UpgradeFrom9(Database& db) { return db.Exec(CreateStatement("CREATE TABLE listing_ranges", ") WITHOUT ROWID;")); }
+
 // Fills local_path_folded for rows that have a local_path but no folded form
 // (rows of an older schema). The fold is C++ (utf8proc), not SQL.
 Status FoldLocalPaths(Database& db) {
@@ -446,7 +468,7 @@ Status UpgradeSchema(Database& db) {
     S3M_RETURN_IF_ERROR(db.Exec(kCreateSchemaSql));
   } else if (version == 1) {
     S3M_RETURN_IF_ERROR(UpgradeFrom1(db));
-  } else if (version >= 2 && version <= 8) {
+  } else if (version >= 2 && version <= 9) {
     // Each step in turn, from the file's version on.
     if (version <= 2) S3M_RETURN_IF_ERROR(UpgradeFrom2(db));
     if (version <= 3) S3M_RETURN_IF_ERROR(UpgradeFrom3(db));
@@ -454,7 +476,8 @@ Status UpgradeSchema(Database& db) {
     if (version <= 5) S3M_RETURN_IF_ERROR(UpgradeFrom5(db));
     if (version <= 6) S3M_RETURN_IF_ERROR(UpgradeFrom6(db));
     if (version <= 7) S3M_RETURN_IF_ERROR(UpgradeFrom7(db));
-    S3M_RETURN_IF_ERROR(UpgradeFrom8(db, version));
+    if (version <= 8) S3M_RETURN_IF_ERROR(UpgradeFrom8(db, version));
+    S3M_RETURN_IF_ERROR(UpgradeFrom9(db));
   } else {
     return SchemaError(db, fmt::format("unknown schema version {}", version));
   }

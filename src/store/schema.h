@@ -20,10 +20,11 @@
 //   version 8  adds the workers table,
 //              files.claimed_by and file_totals.shard, several migrate
 //              processes sharing one (PostgreSQL) state (issue 20).
-//   version 9  this schema (kSchemaVersion): adds shared_limits and
-//              workers.restores_pending, restore limits that hold across
-//              workers, and buckets.claimed_by, the scan worker listing a
-//              bucket (issue 20).
+//   version 9  adds shared_limits and workers.restores_pending, restore
+//              limits that hold across workers, and buckets.claimed_by, the
+//              scan worker listing a bucket (issue 20).
+//   version 10 this schema (kSchemaVersion): adds listing_ranges, one
+//              bucket listed in key ranges by several listers (issue 20).
 //
 // Older versions are upgraded in place, in one transaction, by the process
 // holding the WriterLock. A newer version is refused: an older s3migrate must
@@ -36,7 +37,7 @@
 
 namespace s3m::store {
 
-inline constexpr int kSchemaVersion = 9;
+inline constexpr int kSchemaVersion = 10;
 
 // Every CREATE statement of the current schema (also printed in README.md).
 extern const std::string_view kCreateSchemaSql;

@@ -157,21 +157,25 @@ Status UpgradePostgresFrom7(Database& pg, Database& model) {
 }  // namespace
 
 Status UpgradePostgresSchema(Database& pg, int version) {
-  if (version != 7 && version != 8) {
+  if (version < 7 || version > 9) {
     return Status::Error(ErrorKind::kFatal,
                          fmt::format("the state in PostgreSQL has schema version {}; this s3migrate upgrades "
-                                     "versions 7 and 8 and reads and writes version {}",
+                                     "versions 7 to 9 and reads and writes version {}",
                                      version, kSchemaVersion));
   }
   S3M_ASSIGN_OR_RETURN(Database model, SchemaModel());
   if (version == 7) {
     S3M_RETURN_IF_ERROR(UpgradePostgresFrom7(pg, model));
-  } else {
+  } else if (version == 8) {
     // 8 -> 9: limits shared by the workers.
     S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE workers ADD COLUMN restores_pending BIGINT NOT NULL DEFAULT 0"));
   }
-  S3M_RETURN_IF_ERROR(CreateTable(pg, model, "shared_limits"));
-  S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE buckets ADD COLUMN claimed_by BIGINT"));
+  if (version <= 8) {
+    S3M_RETURN_IF_ERROR(CreateTable(pg, model, "shared_limits"));
+    S3M_RETURN_IF_ERROR(pg.Exec("ALTER TABLE buckets ADD COLUMN claimed_by BIGINT"));
+  }
+  // 9 -> 10: buckets listed in key ranges.
+  S3M_RETURN_IF_ERROR(CreateTable(pg, model, "listing_ranges"));
   S3M_ASSIGN_OR_RETURN(Statement meta,
                        pg.Prepare("UPDATE s3migrate_meta SET value = ?1 WHERE name = 'schema_version'"));
   return meta.Bind(1, std::to_string(kSchemaVersion)).Run();

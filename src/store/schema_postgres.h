@@ -23,7 +23,8 @@ namespace s3m::store {
 
 // The tables that make a migration's state, parents first.
 inline constexpr const char* kStateTables[] = {"buckets", "workers", "files", "download_chunks",
-                                               "progress_samples", "file_totals", "shared_limits"};
+                                               "progress_samples", "file_totals", "shared_limits",
+                                               "listing_ranges"};
 inline constexpr std::string_view kMetaTable = "s3migrate_meta";
 
 // One column as SQLite's PRAGMA table_info describes it.

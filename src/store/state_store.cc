@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "core/key_range.h"
 #include "core/time_format.h"
 #include "store/postgres.h"
 #include "store/reconcile.h"
@@ -64,7 +65,7 @@ constexpr const char* kBucketColumns =
     "name, region, versioning, listing_api, scan_state, scan_generation, continuation_token, "
     "version_id_marker, last_key, scan_filter, scan_started_at, scan_completed_at, "
     "listed_objects, listed_bytes, noncurrent_versions, noncurrent_bytes, delete_markers, "
-    "last_error";
+    "last_error, (SELECT COUNT(*) FROM listing_ranges r WHERE r.bucket = buckets.name)";
 
 BucketRecord ReadBucketRecord(const Statement& s) {
   BucketRecord b;
@@ -86,6 +87,7 @@ BucketRecord ReadBucketRecord(const Statement& s) {
   b.noncurrent_bytes = s.ColumnInt(15);
   b.delete_markers = s.ColumnInt(16);
   b.last_error = s.ColumnOptionalText(17);
+  b.ranged = s.ColumnInt(18) > 0;
   return b;
 }
 
@@ -410,6 +412,17 @@ Result<std::optional<BucketRecord>> StateStore::GetBucket(const std::string& nam
   return std::optional<BucketRecord>(ReadBucketRecord(s));
 }
 
+Result<std::optional<BucketRecord>> StateStore::LockBucket(const std::string& name) {
+  if (db_->postgres()) {
+    // The lock first, then the row in a statement of its own: under READ
+    // COMMITTED its snapshot (the listing_ranges count in it too) includes
+    // what the previous holder of the lock committed.
+    S3M_ASSIGN_OR_RETURN(Statement lock, db_->Prepare("SELECT name FROM buckets WHERE name = ?1 FOR UPDATE"));
+    S3M_RETURN_IF_ERROR(lock.Bind(1, name).Run());
+  }
+  return GetBucket(name);
+}
+
 Result<std::vector<BucketRecord>> StateStore::Buckets() {
   S3M_ASSIGN_OR_RETURN(Statement s, db_->Prepare(fmt::format(
                                         "SELECT {} FROM buckets ORDER BY name", kBucketColumns)));
@@ -458,24 +471,33 @@ Result<BucketRecord> StateStore::StartListing(const StartListingRequest& request
                               .Bind(5, request.scan_filter)
                               .Bind(6, now)
                               .Run());
+      // The previous generation's ranges (a listing given up part-way).
+      S3M_ASSIGN_OR_RETURN(Statement ranges, db_->Prepare("DELETE FROM listing_ranges WHERE bucket = ?1"));
+      S3M_RETURN_IF_ERROR(ranges.Bind(1, request.bucket).Run());
     }
     S3M_RETURN_IF_ERROR(txn.Commit());
   }
   S3M_ASSIGN_OR_RETURN(std::optional<BucketRecord> record, GetBucket(request.bucket));
   if (!record) return Status::Error(ErrorKind::kFatal, "bucket row vanished after insert");
+  S3M_RETURN_IF_ERROR(NoteFreshness(request.bucket, record->scan_generation));
+  return *record;
+}
+
+Status StateStore::NoteFreshness(const std::string& bucket, int64_t generation) {
   // Stops at the first older row; reads the bucket's rows only when all of
   // them are from this generation (a resumed first listing).
   S3M_ASSIGN_OR_RETURN(Statement older,
                        db_->Prepare("SELECT EXISTS (SELECT 1 FROM files WHERE bucket = ?1 AND "
                                     "seen_generation < ?2)"));
-  older.Bind(1, request.bucket).Bind(2, record->scan_generation);
+  older.Bind(1, bucket).Bind(2, generation);
   S3M_ASSIGN_OR_RETURN(bool row, older.Step());
   if (row && older.ColumnInt(0) == 0) {
-    fresh_buckets_.insert(request.bucket);
+    fresh_buckets_.insert(bucket);
   } else {
-    fresh_buckets_.erase(request.bucket);
+    fresh_buckets_.erase(bucket);
   }
-  return *record;
+  freshness_noted_.insert(bucket);
+  return Status::Ok();
 }
 
 namespace {
@@ -733,78 +755,139 @@ Result<PageOutcome> StateStore::ApplyPage(const ListingPage& page) {
       (void)db->Exec("RELEASE listing_page");
     }
   } savepoint{db_.get(), page_group_.has_value(), &page_done};
-  S3M_ASSIGN_OR_RETURN(std::optional<BucketRecord> bucket, GetBucket(page.bucket));
-  if (!bucket || bucket->scan_state != "listing") {
+  auto finish = [&](PageOutcome outcome) -> Result<PageOutcome> {
+    if (txn) S3M_RETURN_IF_ERROR(txn->Commit());
+    page_done = true;
+    return outcome;
+  };
+  S3M_ASSIGN_OR_RETURN(std::optional<BucketRecord> bucket, LockBucket(page.bucket));
+  const bool of_a_range = !page.range_start.empty() || (bucket && bucket->ranged);
+  PageOutcome total;
+  if (bucket && bucket->scan_state == "complete") {
+    // Listed by a lister that had not yet heard its range was done when the
+    // last range completed the listing: nothing of it is new.
+    total.range_done = true;
+    return finish(total);
+  }
+  if (!bucket || (!of_a_range && bucket->scan_state != "listing")) {
     return Status::Error(ErrorKind::kFatal, "internal error: page for a bucket not being listed",
                          ErrorContext::ForObject("apply listing page", page.bucket));
   }
-  PageOutcome total;
-  int64_t bytes = 0;
+  // A range's rows: after its start, up to its end as it is now.
+  std::string range_end;
+  if (of_a_range) {
+    S3M_ASSIGN_OR_RETURN(Statement range, db_->Prepare("SELECT range_end, done FROM listing_ranges "
+                                                       "WHERE bucket = ?1 AND range_start = ?2"));
+    range.Bind(1, page.bucket).Bind(2, page.range_start);
+    S3M_ASSIGN_OR_RETURN(bool found, range.Step());
+    if (!found || range.ColumnInt(1) != 0) {
+      // A page listed past the range's end before its lister heard so (or
+      // after the listing completed): nothing of it is this range's.
+      total.range_done = true;
+      return finish(total);
+    }
+    range_end = range.ColumnText(0);
+  }
+  std::vector<ListedObject> inside;
+  const std::vector<ListedObject>* objects = &page.objects;
+  if (of_a_range) {
+    for (const ListedObject& o : page.objects) {
+      if (KeyInRange(o.key, page.range_start, range_end)) inside.push_back(o);
+    }
+    objects = &inside;
+  }
   TotalsDelta inserted;
   size_t first_single = 0;
   if (fresh_buckets_.count(page.bucket)) {
     S3M_ASSIGN_OR_RETURN(first_single, InsertFreshBatchesLocked(page.bucket, bucket->scan_generation,
-                                                                 page.objects, now, inserted, total));
-    for (size_t i = 0; i < first_single; ++i) bytes += static_cast<int64_t>(page.objects[i].size);
+                                                                 *objects, now, inserted, total));
+    for (size_t i = 0; i < first_single; ++i) total.bytes += static_cast<int64_t>((*objects)[i].size);
   }
-  for (size_t i = first_single; i < page.objects.size(); ++i) {
-    const ListedObject& object = page.objects[i];
+  for (size_t i = first_single; i < objects->size(); ++i) {
+    const ListedObject& object = (*objects)[i];
     S3M_ASSIGN_OR_RETURN(PageOutcome one, ApplyObjectLocked(page.bucket, bucket->scan_generation,
                                                             object, now, inserted));
     total.inserted += one.inserted;
     total.changed += one.changed;
     total.reappeared += one.reappeared;
     total.unchanged += one.unchanged;
-    bytes += static_cast<int64_t>(object.size);
+    total.bytes += static_cast<int64_t>(object.size);
   }
   S3M_RETURN_IF_ERROR(AddToTotalsLocked(page.bucket, inserted));
-  // The position after this page, in the same transaction as its rows.
+  total.objects = static_cast<int64_t>(objects->size());
+  total.noncurrent_versions = page.noncurrent_versions;
+  total.delete_markers = page.delete_markers;
+  int64_t noncurrent_bytes = page.noncurrent_bytes;
+  for (const ListingPage::OtherVersion& v : page.other_versions) {
+    if (of_a_range && !KeyInRange(v.key, page.range_start, range_end)) continue;
+    if (v.delete_marker) {
+      ++total.delete_markers;
+    } else {
+      ++total.noncurrent_versions;
+      noncurrent_bytes += v.size;
+    }
+  }
+  // The bucket's counts and (while its listing is not split) the position
+  // after this page, in the same transaction as its rows.
   S3M_ASSIGN_OR_RETURN(
       Statement position,
-      db_->Prepare("UPDATE buckets SET continuation_token = ?2, version_id_marker = ?3, "
-                   "last_key = CASE WHEN ?4 = '' THEN last_key ELSE ?4 END, "
-                   "listed_objects = listed_objects + ?5, listed_bytes = listed_bytes + ?6, "
-                   "noncurrent_versions = noncurrent_versions + ?7, "
-                   "noncurrent_bytes = noncurrent_bytes + ?8, "
-                   "delete_markers = delete_markers + ?9, updated_at = ?10 WHERE name = ?1" +
-                   HeldBucketSql()));
-  S3M_RETURN_IF_ERROR(position.Bind(1, page.bucket)
-                          .Bind(2, page.next_token)
-                          .Bind(3, page.next_version_id_marker)
-                          .Bind(4, page.last_key)
-                          .Bind(5, static_cast<int64_t>(page.objects.size()))
-                          .Bind(6, bytes)
-                          .Bind(7, page.noncurrent_versions)
-                          .Bind(8, page.noncurrent_bytes)
-                          .Bind(9, page.delete_markers)
-                          .Bind(10, now)
-                          .Run());
-  if (scan_worker_ != 0 && db_->Changes() != 1) {
-    ErrorContext ctx;
-    ctx.operation = "scan";
-    ctx.bucket = page.bucket;
-    return Status::Error(ErrorKind::kConflict,
-                         fmt::format("worker {} no longer holds bucket {}: its lease lapsed and another scan "
-                                     "process took the listing over; stopping (nothing of this page was recorded)",
-                                     scan_worker_, page.bucket),
-                         ctx);
+      db_->Prepare(std::string("UPDATE buckets SET listed_objects = listed_objects + ?2, "
+                               "listed_bytes = listed_bytes + ?3, noncurrent_versions = noncurrent_versions + ?4, "
+                               "noncurrent_bytes = noncurrent_bytes + ?5, delete_markers = delete_markers + ?6, "
+                               "updated_at = ?7") +
+                   (of_a_range ? " WHERE name = ?1"
+                               : ", continuation_token = ?8, version_id_marker = ?9, "
+                                 "last_key = CASE WHEN ?10 = '' THEN last_key ELSE ?10 END WHERE name = ?1" +
+                                     HeldBucketSql())));
+  position.Bind(1, page.bucket)
+      .Bind(2, total.objects)
+      .Bind(3, total.bytes)
+      .Bind(4, total.noncurrent_versions)
+      .Bind(5, noncurrent_bytes)
+      .Bind(6, total.delete_markers)
+      .Bind(7, now);
+  if (!of_a_range) position.Bind(8, page.next_token).Bind(9, page.next_version_id_marker).Bind(10, page.last_key);
+  S3M_RETURN_IF_ERROR(position.Run());
+  if (!of_a_range && scan_worker_ != 0 && db_->Changes() != 1) return LostBucket(page.bucket);
+  if (of_a_range) {
+    total.range_done = page.last_page || ListingReachedEnd(page.last_key, range_end,
+                                                           bucket->listing_api == "ListObjectVersions");
+    S3M_RETURN_IF_ERROR(RecordRangePage(page, *bucket, now, total));
+  } else if (page.last_page) {
+    total.range_done = true;
+    S3M_RETURN_IF_ERROR(CompleteListing(page.bucket, bucket->scan_generation, page.detect_gone, now, total));
   }
-  if (page.last_page) {
-    if (page.detect_gone) {
-      S3M_ASSIGN_OR_RETURN(PageOutcome gone, MarkGoneLocked(page.bucket, bucket->scan_generation, now));
-      total.gone_before_download = gone.gone_before_download;
-      total.gone_after_download = gone.gone_after_download;
-    }
-    S3M_ASSIGN_OR_RETURN(
-        Statement complete,
-        db_->Prepare("UPDATE buckets SET scan_state = 'complete', scan_completed_at = ?2, "
-                     "continuation_token = '', version_id_marker = '', last_key = '', "
-                     "last_error = NULL, updated_at = ?2 WHERE name = ?1"));
-    S3M_RETURN_IF_ERROR(complete.Bind(1, page.bucket).Bind(2, now).Run());
+  return finish(total);
+}
+
+Status StateStore::CompleteListing(const std::string& bucket, int64_t generation, bool detect_gone,
+                                   const std::string& now, PageOutcome& outcome) {
+  if (detect_gone) {
+    S3M_ASSIGN_OR_RETURN(PageOutcome gone, MarkGoneLocked(bucket, generation, now));
+    outcome.gone_before_download = gone.gone_before_download;
+    outcome.gone_after_download = gone.gone_after_download;
   }
-  if (txn) S3M_RETURN_IF_ERROR(txn->Commit());
-  page_done = true;
-  return total;
+  S3M_ASSIGN_OR_RETURN(
+      Statement complete,
+      db_->Prepare("UPDATE buckets SET scan_state = 'complete', scan_completed_at = ?2, "
+                   "continuation_token = '', version_id_marker = '', last_key = '', "
+                   "last_error = NULL, updated_at = ?2 WHERE name = ?1"));
+  S3M_RETURN_IF_ERROR(complete.Bind(1, bucket).Bind(2, now).Run());
+  S3M_ASSIGN_OR_RETURN(Statement ranges, db_->Prepare("DELETE FROM listing_ranges WHERE bucket = ?1"));
+  S3M_RETURN_IF_ERROR(ranges.Bind(1, bucket).Run());
+  outcome.bucket_complete = true;
+  return Status::Ok();
+}
+
+Status StateStore::LostBucket(const std::string& bucket) const {
+  ErrorContext ctx;
+  ctx.operation = "scan";
+  ctx.bucket = bucket;
+  return Status::Error(ErrorKind::kConflict,
+                       fmt::format("worker {} no longer holds bucket {}: its lease lapsed and another scan "
+                                   "process took the listing over; stopping (nothing of this page was recorded)",
+                                   scan_worker_, bucket),
+                       ctx);
 }
 
 std::string StateStore::HeldBucketSql() const {
@@ -831,15 +914,25 @@ Result<StateStore::BucketClaim> StateStore::ClaimBucket(const std::string& bucke
 
 Result<StateStore::Unfinished> StateStore::UnfinishedListings(const std::vector<std::string>& names) {
   Unfinished out;
+  // Per bucket: whether its own claim is free, then its unfinished ranges
+  // (a split listing): how many are free and how many live others hold.
+  const std::string range_free = ClaimableBySql(*db_, "r.claimed_by", scan_worker_);
   S3M_ASSIGN_OR_RETURN(
       Statement s,
-      db_->Prepare(fmt::format("SELECT CASE WHEN {} THEN 1 ELSE 0 END FROM buckets b WHERE b.name = ?1 AND "
-                               "b.scan_state IN ('pending', 'listing')",
-                               ClaimableBySql(*db_, "b.claimed_by", scan_worker_))));
+      db_->Prepare(fmt::format(
+          "SELECT CASE WHEN {0} THEN 1 ELSE 0 END, "
+          "(SELECT COUNT(*) FROM listing_ranges r WHERE r.bucket = b.name), "
+          "(SELECT COUNT(*) FROM listing_ranges r WHERE r.bucket = b.name AND r.done = 0 AND {1}), "
+          "(SELECT COUNT(*) FROM listing_ranges r WHERE r.bucket = b.name AND r.done = 0 AND NOT {1}) "
+          "FROM buckets b WHERE b.name = ?1 AND b.scan_state IN ('pending', 'listing')",
+          ClaimableBySql(*db_, "b.claimed_by", scan_worker_), range_free)));
   for (const std::string& name : names) {
     s.Bind(1, name);
     S3M_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (row) {
+    if (row && s.ColumnInt(1) > 0) {
+      if (s.ColumnInt(2) > 0) out.ranges_claimable.push_back(name);
+      out.held_elsewhere += s.ColumnInt(3);
+    } else if (row) {
       if (s.ColumnInt(0) == 1) {
         out.claimable.push_back(name);
       } else {

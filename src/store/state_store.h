@@ -62,13 +62,32 @@ struct BucketRecord {
   int64_t noncurrent_bytes = 0;
   int64_t delete_markers = 0;
   std::optional<std::string> last_error;
+  // The listing is split into key ranges (listing_ranges holds their
+  // positions; the row's own position is unused until the listing ends).
+  bool ranged = false;
 
   // A listing that stopped part-way (interrupted or failed) and can go on
   // from its committed position.
   bool resumable() const {
     return (scan_state == "listing" || scan_state == "failed") &&
-           (!continuation_token.empty() || !last_key.empty());
+           (ranged || !continuation_token.empty() || !last_key.empty());
   }
+};
+
+// One key range of a listing under way (core/key_range.h): a listing_ranges
+// row, or the whole bucket while its listing is not split.
+struct ListingRange {
+  std::string bucket;
+  std::string start;  // keys after this ("" = from the first)
+  std::string end;    // up to and including this ("" = to the last)
+  std::string continuation_token;  // the position reached, as BucketRecord's
+  std::string version_id_marker;
+  std::string last_key;
+  std::string listing_api;  // the bucket's
+  bool ranged = false;      // false: the bucket row's listing, not split yet
+  // Where its lister goes on from: after the last key listed, or after the
+  // range's start.
+  const std::string& after() const { return last_key.empty() ? start : last_key; }
 };
 
 struct StartListingRequest {
@@ -99,6 +118,19 @@ struct ListingPage {
   // listed as gone.
   bool last_page = false;
   bool detect_gone = true;
+  // The key range this page lists (ListingRange::start; "" = the first, or
+  // the bucket's whole listing). A range's end may move down while its page
+  // is listed (another lister split it): rows past the end are left to the
+  // range above, and the range is done.
+  std::string range_start = {};
+  // ListObjectVersions pages: noncurrent versions and delete markers by key,
+  // counted (with the counts above) only when inside the page's range.
+  struct OtherVersion {
+    std::string key;
+    int64_t size = 0;
+    bool delete_marker = false;
+  };
+  std::vector<OtherVersion> other_versions = {};
 };
 
 struct PageOutcome {
@@ -109,6 +141,13 @@ struct PageOutcome {
   // Filled on the last page when detect_gone:
   int64_t gone_before_download = 0;  // now 'error', gone_at set
   int64_t gone_after_download = 0;   // downloaded/verified, copy kept, gone_at set
+  // What of the page was recorded (the rows inside its range).
+  int64_t objects = 0;
+  int64_t bytes = 0;
+  int64_t noncurrent_versions = 0;
+  int64_t delete_markers = 0;
+  bool range_done = false;       // the page's range is listed to its end (or already was)
+  bool bucket_complete = false;  // the bucket's listing completed with this page
 };
 
 // One row of `files`, as the engine and `reset` need it.
@@ -311,9 +350,25 @@ class StateStore {
   // and how many live others still list.
   struct Unfinished {
     std::vector<std::string> claimable;
+    // Split listings with a range no live worker holds (ClaimRanges).
+    std::vector<std::string> ranges_claimable;
     int64_t held_elsewhere = 0;
   };
   Result<Unfinished> UnfinishedListings(const std::vector<std::string>& names);
+
+  // --- Key ranges (one bucket listed by several listers; listing_ranges.cc)
+  // The ranges being listed now, past their first page, of every bucket
+  // whose listing is under way: what an idle lister may split.
+  Result<std::vector<ListingRange>> RangesBeingListed();
+  // Splits `range` at key `at`: it ends at `at`, and a new range (after
+  // `at`, to its old end) is returned, held by this store's worker, for the
+  // caller to list. nullopt when the range moved meanwhile (its lister
+  // passed `at`, it was split or it ended). The first split moves the
+  // bucket row's position into listing_ranges.
+  Result<std::optional<ListingRange>> SplitListing(const ListingRange& range, const std::string& at);
+  // The unfinished ranges of a split listing that no live worker holds,
+  // claimed for this store's worker (every unfinished one without workers).
+  Result<std::vector<ListingRange>> ClaimRanges(const std::string& bucket);
   Result<PageOutcome> ApplyPage(const ListingPage& page);
   // Pages applied between these two share one transaction: each page's rows
   // still commit together with the position after it (and never without
@@ -389,10 +444,27 @@ class StateStore {
                                           PageOutcome& outcome);
   Result<PageOutcome> MarkGoneLocked(const std::string& bucket, int64_t generation,
                                      const std::string& now);
+  // The bucket row, locked to the end of the transaction on PostgreSQL: a
+  // page of a range and a split of it take the bucket first, so a split
+  // never passes a page being recorded (and no two lock in other orders).
+  Result<std::optional<BucketRecord>> LockBucket(const std::string& name);
+  // Notes whether the bucket's current generation started with no older
+  // rows (its objects are then inserted without a lookup).
+  Status NoteFreshness(const std::string& bucket, int64_t generation);
+  // The ranged part of ApplyPage: the page's range position, and the
+  // bucket complete when it was its last unfinished range.
+  Status RecordRangePage(const ListingPage& page, const BucketRecord& bucket, const std::string& now,
+                         PageOutcome& outcome);
+  Status CompleteListing(const std::string& bucket, int64_t generation, bool detect_gone,
+                         const std::string& now, PageOutcome& outcome);
+  // kConflict: this scan worker's claim on `bucket` (or on a range of it)
+  // lapsed and another worker took the listing over.
+  Status LostBucket(const std::string& bucket) const;
 
   // Buckets whose listing generation started with no older rows: their
   // objects are inserted without looking for an existing row first.
   std::set<std::string> fresh_buckets_;
+  std::set<std::string> freshness_noted_;  // buckets NoteFreshness looked at
   std::optional<Transaction> page_group_;  // declared before db_: rolled back before it closes
   std::optional<WriterLock> lock_;  // held for the life of a writing store
   std::unique_ptr<Database> db_;    // declared after lock_: closed before the lock is released

@@ -198,7 +198,8 @@ TEST_F(PostgresStateTest, AVersion7StateIsUpgradedByTheNextWriter) {
   ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
   auto pg = store::PgConnection::Connect(uri_);
   ASSERT_TRUE(pg.ok());
-  ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP TABLE workers; "
+  ASSERT_TRUE(pg->Exec("DROP TABLE listing_ranges; DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; "
+                       "DROP TABLE workers; "
                        "DROP INDEX files_by_claim; "
                        "ALTER TABLE files DROP COLUMN claimed_by; "
                        "UPDATE file_totals SET files = 0, bytes = 0; "
@@ -206,7 +207,7 @@ TEST_F(PostgresStateTest, AVersion7StateIsUpgradedByTheNextWriter) {
                   .ok());
   ProcessResult migrate = run_->Run({"--db", uri_, "migrate"});
   EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
-  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"9"});
+  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"10"});
   EXPECT_EQ(PgRows("SELECT state || ' ' || SUM(files) || ' ' || SUM(bytes) FROM file_totals GROUP BY state "
                    "HAVING SUM(files) <> 0"),
             std::vector<std::string>{"deleted 2 11"});
@@ -224,13 +225,14 @@ TEST_F(PostgresStateTest, AVersion8StateGetsTheSharedLimits) {
   ASSERT_EQ(run_->Run({"--db", uri_, "migrate", "--dry-run"}).exit_code, 0);
   auto pg = store::PgConnection::Connect(uri_);
   ASSERT_TRUE(pg.ok());
-  ASSERT_TRUE(pg->Exec("DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; "
+  ASSERT_TRUE(pg->Exec("DROP TABLE listing_ranges; DROP TABLE shared_limits; "
+                       "ALTER TABLE workers DROP COLUMN restores_pending; "
                        "ALTER TABLE buckets DROP COLUMN claimed_by; "
                        "UPDATE s3migrate_meta SET value = '8' WHERE name = 'schema_version'")
                   .ok());
   ProcessResult migrate = run_->Run({"--db", uri_, "migrate"});
   EXPECT_EQ(migrate.exit_code, 0) << Describe(migrate);
-  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"9"});
+  EXPECT_EQ(PgRows("SELECT value FROM s3migrate_meta WHERE name = 'schema_version'"), std::vector<std::string>{"10"});
   EXPECT_EQ(PgRows("SELECT COUNT(*) || ' ' || SUM(restores_pending) FROM workers WHERE stopped_at IS NOT NULL"),
             std::vector<std::string>{"2 0"});
   // The restore took its slot through the shared row.

@@ -358,6 +358,7 @@ TEST_F(WorkersTest, ThreeScansShareTheBucketsEachListedOnce) {
   }
   AddFault({{"kind", "latency"}, {"operations", {"ListObjectsV2"}}, {"ms", 800}});
   uri_ = FreshPostgresDatabase();
+  run_->SetConfig("scan_split_listings", "false");  // requests are counted: no split probes
   const int64_t listings_before = RequestCount("ListObjectsV2");
   ProcessResult results[3];
   std::vector<std::thread> scans;
@@ -407,6 +408,7 @@ TEST_F(WorkersTest, AScanWorkerKilledMidListingIsTakenOverAndResumed) {
   AddFault({{"kind", "latency"}, {"operations", {"ListObjectsV2"}}, {"ms", 700}});
   uri_ = FreshPostgresDatabase();
   run_->SetConfig("worker_lease", "4");
+  run_->SetConfig("scan_split_listings", "false");  // requests are counted: no split probes
   std::atomic<pid_t> first_pid = 0;
   ProcessResult first;
   std::thread scan_a([&] {
@@ -438,4 +440,70 @@ TEST_F(WorkersTest, AScanWorkerKilledMidListingIsTakenOverAndResumed) {
 }
 
 }  // namespace
+// Scan sharded by key range within one bucket (issue 20): three scan
+// workers on one large bucket split its listing between them; one is killed
+// mid-listing and the ranges it held are taken over when its lease lapses.
+// Every object is recorded once, the bucket's count is exact, none is gone.
+TEST_F(WorkersTest, ThreeScansSplitOneBucketAndSurviveAKilledWorker) {
+  constexpr int kObjects = 60000;
+  nlohmann::json made = emu_->AdminPost("/synthetic", {{"bucket", "huge"}, {"count", kObjects}, {"size", 16},
+                                                       {"key_pattern", "data/{i:07}.bin"}, {"create_bucket", true}});
+  ASSERT_EQ(made.value("created", 0), kObjects) << made.dump();
+  // Each page (and each probe) takes 80 ms: the listing outlasts the splits.
+  AddFault({{"kind", "latency"}, {"operations", {"ListObjectsV2"}}, {"ms", 80}});
+  uri_ = FreshPostgresDatabase();
+  run_->SetConfig("worker_lease", "4");
+  std::atomic<pid_t> pids[3] = {0, 0, 0};
+  ProcessResult results[3];
+  std::vector<std::thread> scans;
+  for (int w = 0; w < 3; ++w) {
+    scans.emplace_back([&, w] {
+      // One lister each: the worker that starts the bucket lists it, the
+      // other two split it.
+      results[w] = run_->Run({"--db", uri_, "--log-level", "info", "scan", "--parallel", "1"},
+                             [&, w](pid_t pid) { pids[w] = pid; });
+    });
+  }
+  // Once the listing is split between at least two workers, the worker
+  // holding the first range (the one that started the bucket) is killed.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int64_t holders = 0;
+  while (std::chrono::steady_clock::now() < deadline && holders < 2) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (PgInt("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 's3migrate_meta'") != 1) continue;
+    holders = PgInt("SELECT COUNT(DISTINCT claimed_by) FROM listing_ranges WHERE done = 0");
+  }
+  const int64_t victim_worker =
+      holders >= 2 ? PgInt("SELECT claimed_by FROM listing_ranges WHERE range_start = '' AND done = 0") : 0;
+  const int64_t victim_pid =
+      victim_worker > 0 ? PgInt(fmt::format("SELECT pid FROM workers WHERE id = {}", victim_worker)) : 0;
+  int victim = -1;
+  for (int w = 0; w < 3; ++w) {
+    if (victim_pid > 0 && pids[w] == victim_pid) victim = w;
+  }
+  if (victim < 0) {
+    for (auto& pid : pids) ::kill(pid, SIGKILL);
+    for (auto& t : scans) t.join();
+    FAIL() << "the listing was not split between workers (" << holders << " held ranges)";
+  }
+  ASSERT_EQ(::kill(static_cast<pid_t>(victim_pid), SIGKILL), 0);
+  for (auto& t : scans) t.join();
+  std::string splits;
+  for (int w = 0; w < 3; ++w) {
+    if (w == victim) {
+      EXPECT_EQ(results[w].exit_code, 128 + SIGKILL);
+      continue;
+    }
+    EXPECT_EQ(results[w].exit_code, 0) << Describe(results[w]);
+    splits += results[w].err;
+  }
+  EXPECT_NE(splits.find("listing split at key"), std::string::npos) << splits;
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM buckets WHERE name = 'huge' AND scan_state = 'complete'"), 1);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE bucket = 'huge'"), kObjects);
+  EXPECT_EQ(PgInt("SELECT COUNT(DISTINCT key) FROM files WHERE bucket = 'huge'"), kObjects);
+  EXPECT_EQ(PgInt("SELECT listed_objects FROM buckets WHERE name = 'huge'"), kObjects) << "a page recorded twice";
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE gone_at IS NOT NULL OR state <> 'discovered'"), 0);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM listing_ranges"), 0);
+}
+
 }  // namespace s3m::testing

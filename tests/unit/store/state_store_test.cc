@@ -21,17 +21,19 @@
 namespace s3m::store {
 namespace {
 
-// Takes a current database back to schema 7 (before workers and claims).
+// Takes a current database back to schema 9 (before listing ranges).
+constexpr const char* kDropSchema10 = "DROP TABLE listing_ranges; ";
 // Takes a current database back to schema 8 (before the shared limits).
 constexpr const char* kDropSchema9 =
-    "DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; "
+    "DROP TABLE listing_ranges; DROP TABLE shared_limits; ALTER TABLE workers DROP COLUMN restores_pending; "
     "ALTER TABLE buckets DROP COLUMN claimed_by; ";
+// Takes a current database back to schema 7 (before workers and claims).
 constexpr const char* kDropSchema8 =
-    "DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP INDEX files_by_claim; "
+    "DROP TABLE listing_ranges; DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP INDEX files_by_claim; "
     "ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; ";
 // Takes a current database back to schema 6 (before the metadata columns).
 constexpr const char* kDropSchema7 =
-    "DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP INDEX files_by_claim; "
+    "DROP TABLE listing_ranges; DROP TABLE shared_limits; ALTER TABLE buckets DROP COLUMN claimed_by; DROP INDEX files_by_claim; "
     "ALTER TABLE files DROP COLUMN claimed_by; DROP TABLE workers; "
     "ALTER TABLE files DROP COLUMN headers; ALTER TABLE files DROP COLUMN tags; "
     "ALTER TABLE files DROP COLUMN checksums; ";
@@ -290,6 +292,110 @@ TEST_F(StateStoreTest, Version8DatabaseGetsTheSharedLimits) {
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM shared_limits"), 0);
   EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM buckets WHERE claimed_by IS NULL"), 1);
   EXPECT_EQ(SqlInt(db, "SELECT SUM(files) FROM file_totals"), 1);
+}
+
+// Version 9 -> 10: listing_ranges appears; a listing under way keeps its
+// position on the bucket row and resumes from it.
+TEST_F(StateStoreTest, Version9DatabaseGetsListingRanges) {
+  {
+    auto store = OpenWriter();
+    ASSERT_TRUE(store);
+    StartListingRequest start{.bucket = "b", .region = "r", .versioning = "", .listing_api = "ListObjectsV2",
+                              .scan_filter = "", .restart = false};
+    ASSERT_TRUE(store->StartListing(start).ok());
+    ListingPage page;
+    page.bucket = "b";
+    page.objects = {Obj("a", 1, "x")};
+    page.next_token = "T";
+    page.last_key = "a";
+    ASSERT_TRUE(store->ApplyPage(page).ok());
+    ASSERT_TRUE(store->database().Exec(std::string(kDropSchema10) + "PRAGMA user_version = 9").ok());
+  }
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(SqlInt(store->database(), "PRAGMA user_version"), kSchemaVersion);
+  EXPECT_EQ(SqlInt(store->database(), "SELECT COUNT(*) FROM listing_ranges"), 0);
+  auto bucket = store->GetBucket("b");
+  ASSERT_TRUE(bucket.ok() && *bucket);
+  EXPECT_TRUE((*bucket)->resumable());
+  EXPECT_FALSE((*bucket)->ranged);
+  EXPECT_EQ((*bucket)->continuation_token, "T");
+}
+
+// A listing split in two (StateStore::SplitListing): each range records its
+// own position; a page running past its range's end records only the keys
+// inside; the bucket completes (and finds gone objects) with its last range.
+TEST_F(StateStoreTest, ASplitListingRecordsEachRangeAndCompletesWithTheLast) {
+  auto store = OpenWriter();
+  ASSERT_TRUE(store);
+  Database& db = store->database();
+  ListAll(*store, "b", {Obj("a", 1, "x"), Obj("gone", 1, "g"), Obj("m", 1, "y")});
+  StartListingRequest start{.bucket = "b", .region = "r", .versioning = "", .listing_api = "ListObjectsV2",
+                            .scan_filter = "", .restart = true};
+  ASSERT_TRUE(store->StartListing(start).ok());
+  auto page = [](std::string range_start, std::vector<ListedObject> objects, bool last) {
+    ListingPage p;
+    p.bucket = "b";
+    p.range_start = std::move(range_start);
+    p.objects = std::move(objects);
+    p.last_key = p.objects.back().key;
+    p.next_token = last ? "" : "after-" + p.last_key;
+    p.last_page = last;
+    return p;
+  };
+  auto first = store->ApplyPage(page("", {Obj("a", 1, "x"), Obj("b", 1, "x")}, false));
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->range_done);
+
+  // Split the bucket row's listing at "k": below it, not above its position.
+  auto ranges = store->RangesBeingListed();
+  ASSERT_TRUE(ranges.ok());
+  ASSERT_EQ(ranges->size(), 1u);
+  EXPECT_FALSE((*ranges)[0].ranged);
+  EXPECT_EQ((*ranges)[0].after(), "b");
+  auto refused = store->SplitListing((*ranges)[0], "a");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_FALSE(refused->has_value()) << "a split key its lister passed";
+  auto split = store->SplitListing((*ranges)[0], "k");
+  ASSERT_TRUE(split.ok());
+  ASSERT_TRUE(split->has_value());
+  EXPECT_EQ((*split)->start, "k");
+  EXPECT_EQ((*split)->end, "");
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM listing_ranges WHERE range_start = '' AND range_end = 'k' AND "
+                       "continuation_token = 'after-b' AND last_key = 'b'"),
+            1);
+  auto bucket = store->GetBucket("b");
+  ASSERT_TRUE(bucket.ok() && *bucket);
+  EXPECT_TRUE((*bucket)->ranged);
+  EXPECT_TRUE((*bucket)->resumable());
+
+  // The first range's next page runs past "k": "m" is left to the range above.
+  auto past = store->ApplyPage(page("", {Obj("c", 1, "x"), Obj("m", 1, "y"), Obj("n", 1, "z")}, false));
+  ASSERT_TRUE(past.ok());
+  EXPECT_TRUE(past->range_done);
+  EXPECT_FALSE(past->bucket_complete);
+  EXPECT_EQ(past->objects, 1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE key = 'n'"), 0);
+  // A page its lister sent before hearing so: nothing recorded.
+  auto stale = store->ApplyPage(page("", {Obj("o", 1, "x")}, false));
+  ASSERT_TRUE(stale.ok());
+  EXPECT_TRUE(stale->range_done);
+  EXPECT_EQ(stale->objects, 0);
+
+  // The range above lists to the bucket's end: the listing is complete, and
+  // "gone" (listed by neither range) is gone.
+  auto above = store->ApplyPage(page("k", {Obj("m", 1, "y"), Obj("n", 1, "z")}, true));
+  ASSERT_TRUE(above.ok());
+  EXPECT_TRUE(above->range_done);
+  EXPECT_TRUE(above->bucket_complete);
+  EXPECT_EQ(above->gone_before_download, 1);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE gone_at IS NOT NULL AND key = 'gone'"), 1);
+  EXPECT_EQ(SqlInt(db, "SELECT listed_objects FROM buckets WHERE name = 'b' AND scan_state = 'complete'"), 5);
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM listing_ranges"), 0);
+  // A late page after completion changes nothing.
+  auto late = store->ApplyPage(page("k", {Obj("z", 1, "z")}, true));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(SqlInt(db, "SELECT COUNT(*) FROM files WHERE key = 'z'"), 0);
 }
 
 // Version 6 -> 7: the metadata columns appear, the rows stay and take them.
