@@ -289,48 +289,64 @@ std::optional<ListingJob> Lister::SplitOne() {
     for (const store::ListingRange& range : *ranges) {
       if (Cancelled()) return std::nullopt;
       if (!board_.ShouldTry(range)) continue;
-      if (!objects_.GetBucketRegion(range.bucket).ok()) continue;
-      auto left = ProbeKeysLeft(objects_, range);
-      if (!left.ok() || !*left) {
-        S3M_LOG_DEBUG("s3://{}: range after \"{}\" to \"{}\": not split ({})", range.bucket,
-                      PrintableForMessage(range.after()), PrintableForMessage(range.end),
-                      left.ok() ? "under two keys left" : left.status().ToString());
-        board_.GiveUp(range);
-        continue;
-      }
-      // Its lister went on while the probes ran: split what is left now.
-      auto now = CallWriter<std::vector<store::ListingRange>>(queue_, {}, [&] { return writer_.RangesBeingListed(); });
-      if (!now.ok()) return std::nullopt;
-      std::optional<std::string> at;
-      store::ListingRange target = range;
-      for (const store::ListingRange& current : *now) {
-        if (current.bucket == range.bucket && current.start == range.start) {
-          target = current;
-          // A lister of this process may have listed further than it committed.
-          at = SplitKey(**left, std::max(current.after(), board_.ListedPosition(range.bucket, range.start)));
-        }
-      }
-      S3M_LOG_DEBUG("s3://{}: range after \"{}\" to \"{}\", last key about \"{}\": split key {}", range.bucket,
-                    PrintableForMessage(range.after()), PrintableForMessage(range.end),
-                    PrintableForMessage((*left)->last), at ? "\"" + PrintableForMessage(*at) + "\"" : "none");
-      if (!at) continue;
-      auto split = CallWriter<std::optional<store::ListingRange>>(queue_, range.bucket,
-                                                                  [&] { return writer_.Split(target, *at); });
-      if (!split.ok()) return std::nullopt;
-      if (!*split) {
-        refused = true;
-        continue;
-      }
-      S3M_LOG_INFO("s3://{}: listing split at key \"{}\"; this lister lists the keys after it", range.bucket,
-                   PrintableForMessage(*at));
-      ListingJob job;
-      job.kind = ListingJob::Kind::kRange;
-      job.bucket = range.bucket;
-      job.range = std::move(**split);
-      return job;
+      SplitAttempt attempt = TrySplit(range);
+      board_.TryDone(range);
+      if (attempt.job) return attempt.job;
+      if (attempt.stop) return std::nullopt;
+      refused = refused || attempt.refused;
     }
   }
   return std::nullopt;
+}
+
+Lister::SplitAttempt Lister::TrySplit(const store::ListingRange& range) {
+  SplitAttempt attempt;
+  if (!objects_.GetBucketRegion(range.bucket).ok()) return attempt;
+  auto left = ProbeKeysLeft(objects_, range);
+  if (!left.ok() || !*left) {
+    S3M_LOG_DEBUG("s3://{}: range after \"{}\" to \"{}\": not split ({})", range.bucket,
+                  PrintableForMessage(range.after()), PrintableForMessage(range.end),
+                  left.ok() ? "under two keys left" : left.status().ToString());
+    board_.GiveUp(range);
+    return attempt;
+  }
+  // Its lister went on while the probes ran: split what is left now.
+  auto now = CallWriter<std::vector<store::ListingRange>>(queue_, {}, [&] { return writer_.RangesBeingListed(); });
+  if (!now.ok()) {
+    attempt.stop = true;
+    return attempt;
+  }
+  std::optional<std::string> at;
+  store::ListingRange target = range;
+  for (const store::ListingRange& current : *now) {
+    if (current.bucket == range.bucket && current.start == range.start) {
+      target = current;
+      // A lister of this process may have listed further than it committed.
+      at = SplitKey(**left, std::max(current.after(), board_.ListedPosition(range.bucket, range.start)));
+    }
+  }
+  S3M_LOG_DEBUG("s3://{}: range after \"{}\" to \"{}\", last key about \"{}\": split key {}", range.bucket,
+                PrintableForMessage(range.after()), PrintableForMessage(range.end),
+                PrintableForMessage((*left)->last), at ? "\"" + PrintableForMessage(*at) + "\"" : "none");
+  if (!at) return attempt;
+  auto split = CallWriter<std::optional<store::ListingRange>>(queue_, range.bucket,
+                                                              [&] { return writer_.Split(target, *at); });
+  if (!split.ok()) {
+    attempt.stop = true;
+    return attempt;
+  }
+  if (!*split) {
+    attempt.refused = true;
+    return attempt;
+  }
+  S3M_LOG_INFO("s3://{}: listing split at key \"{}\"; this lister lists the keys after it", range.bucket,
+               PrintableForMessage(*at));
+  ListingJob job;
+  job.kind = ListingJob::Kind::kRange;
+  job.bucket = range.bucket;
+  job.range = std::move(**split);
+  attempt.job = std::move(job);
+  return attempt;
 }
 
 Status Lister::RepeatedPosition(const std::string& bucket, const std::string& operation, int64_t pages) const {

@@ -60,6 +60,12 @@ class Lister {
   BucketOutcome ListVersions(const store::ListingRange& range, Status& error);
   // A range of another lister split for this one; nullopt when none can be.
   std::optional<ListingJob> SplitOne();
+  struct SplitAttempt {
+    std::optional<ListingJob> job;  // split: this lister lists the part above the key
+    bool refused = false;           // the range moved meanwhile: try it again as it is now
+    bool stop = false;              // the run stopped
+  };
+  SplitAttempt TrySplit(const store::ListingRange& range);
   bool SendPage(const std::string& bucket, store::ListingPage page);
 
   Status RepeatedPosition(const std::string& bucket, const std::string& operation, int64_t pages) const;

@@ -111,7 +111,17 @@ bool JobBoard::Done(const std::string& bucket, const std::string& range_start) {
 
 bool JobBoard::ShouldTry(const store::ListingRange& range) {
   std::lock_guard lock(mu_);
-  return tries_[{range.bucket, range.start, range.end}]++ < kSplitTries;
+  if (probing_.count({range.bucket, range.start})) return false;
+  if (tries_[{range.bucket, range.start, range.end}]++ >= kSplitTries) return false;
+  probing_.emplace(range.bucket, range.start);
+  return true;
+}
+
+void JobBoard::TryDone(const store::ListingRange& range) {
+  std::lock_guard lock(mu_);
+  probing_.erase({range.bucket, range.start});
+  ++changes_;  // listers waiting may try the range (or its pieces) now
+  changed_.notify_all();
 }
 
 void JobBoard::GiveUp(const store::ListingRange& range) {

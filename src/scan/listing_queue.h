@@ -134,8 +134,11 @@ class JobBoard {
   // Whether to probe this range (bucket, start, end) for a split: at most
   // kSplitTries times (a split is refused when the range's lister passed
   // the key meanwhile), never again after GiveUp (no key to split at).
+  // One lister probes a range at a time (TryDone ends it): the others
+  // split other ranges, or wait for the pieces this one makes.
   static constexpr int kSplitTries = 3;
   bool ShouldTry(const store::ListingRange& range);
+  void TryDone(const store::ListingRange& range);
   void GiveUp(const store::ListingRange& range);
 
  private:
@@ -148,6 +151,7 @@ class JobBoard {
   std::set<std::pair<std::string, std::string>> done_;
   std::map<std::pair<std::string, std::string>, std::string> listed_;
   std::map<std::tuple<std::string, std::string, std::string>, int> tries_;
+  std::set<std::pair<std::string, std::string>> probing_;  // (bucket, start)
 };
 
 }  // namespace s3m::scan

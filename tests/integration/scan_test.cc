@@ -61,7 +61,7 @@ class CountingObserver : public scan::ScanObserver {
   int cancel_after_;
 };
 
-// Holds the writer 100 ms per page until the listing has been split (read
+// Holds the writer 250 ms per page until the listing has been split (read
 // from the database on a connection of its own), so that a split happens
 // however slowly the idle listers' probes go: pages wait in the bounded
 // queue, and the writer still answers the listers between two pages. With
@@ -73,7 +73,7 @@ class UntilSplitObserver : public CountingObserver {
   void OnPage(const std::string& bucket, int64_t objects, int64_t total) override {
     CountingObserver::OnPage(bucket, objects, total);
     if (!split_) split_ = SqlInt(db_, "SELECT COUNT(*) FROM listing_ranges") >= 2;
-    if (!split_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!split_) std::this_thread::sleep_for(std::chrono::milliseconds(250));
     if (split_ && cancel_ != nullptr && pages >= cancel_after_) cancel_->store(true);
   }
 
