@@ -111,7 +111,6 @@ class ScanObserver {
 
 struct ListingJob;
 class JobBoard;
-struct Message;
 
 class Scanner {
  public:
