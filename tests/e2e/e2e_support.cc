@@ -101,6 +101,14 @@ std::string SqlQuote(const std::string& text) {
   return out + "'";
 }
 
+// A reader of a WAL database running `migrate` can find it locked for a
+// moment (the first connection to open the WAL rebuilds its index, the last
+// to close checkpoints and removes it, each under an exclusive lock): wait,
+// as a user's `sqlite3 -cmd '.timeout 10000'` does.
+namespace {
+void WaitWhileLocked(sqlite3* db) { sqlite3_busy_timeout(db, 10000); }
+}  // namespace
+
 std::vector<std::string> Sql(const std::string& db_path, const std::string& query) {
   std::vector<std::string> rows;
   sqlite3* db = nullptr;
@@ -109,6 +117,7 @@ std::vector<std::string> Sql(const std::string& db_path, const std::string& quer
     sqlite3_close(db);
     return rows;
   }
+  WaitWhileLocked(db);
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db, query.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
     ADD_FAILURE() << "bad query " << query << ": " << sqlite3_errmsg(db);
@@ -211,6 +220,7 @@ std::optional<std::string> S3migrateRun::LocalPath(const std::string& bucket, co
     sqlite3_close(db);
     return out;
   }
+  WaitWhileLocked(db);
   sqlite3_stmt* stmt = nullptr;
   sqlite3_prepare_v2(db, "SELECT local_path FROM files WHERE bucket = ?1 AND key = ?2", -1, &stmt,
                      nullptr);
