@@ -434,6 +434,14 @@ class StateStore {
                                         const ListedObject& object, const std::string& now,
                                         TotalsDelta& inserted);
   Status AddToTotalsLocked(const std::string& bucket, const TotalsDelta& inserted);
+  // The parts of ApplyPage (listing_pages.cc), each within its transaction:
+  // the end of the page's range as it is now (nullopt: the range is done or
+  // gone); the page's objects recorded; the bucket's counts and position.
+  Result<std::optional<std::string>> OpenRangeEndLocked(const ListingPage& page);
+  Result<PageOutcome> ApplyObjectsLocked(const std::string& bucket, int64_t generation,
+                                         const std::vector<ListedObject>& objects, const std::string& now);
+  Status RecordPageCountsLocked(const ListingPage& page, bool of_a_range, const PageOutcome& total,
+                                int64_t noncurrent_bytes, const std::string& now);
   // Adds one inserted object to its totals group.
   static void CountInserted(const ListedObject& object, TotalsDelta& inserted);
   // Inserts the leading whole batches of a fresh bucket's page; returns how
