@@ -42,6 +42,7 @@ struct Settings {
   std::string bwlimit;  // --bwlimit: a rate or a timetable (core/bandwidth_schedule.h); "" = none
   int max_requests_per_second = 0;  // all S3 requests of the process; 0 = no limit
   int worker_lease = 60;  // seconds a worker's claims outlive its last heartbeat
+  int state_reconnect_timeout = 600;  // seconds a migrate worker tries to rejoin a lost PostgreSQL state
   bool scan_split_listings = true;  // idle listers split a bucket's listing under way
 
   // AWS-shaped settings; empty = let the AWS resolution chain decide.

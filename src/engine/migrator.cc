@@ -47,6 +47,7 @@ class Migrator::Impl {
     std::lock_guard lock(ev_mu_);
     ev_cv_.notify_all();
   }
+  int64_t worker_id() const { return worker_id_; }
 
  private:
   void Post(Event event) {
@@ -107,6 +108,7 @@ class Migrator::Impl {
   int64_t deleted_ = 0;  // objects this run moved to `deleted`
   int request_share_ = 1;  // the live workers sharing max_requests_per_second
   std::unique_ptr<store::WorkerHeartbeat> heartbeat_;
+  int64_t worker_id_ = 0;  // heartbeat_'s, kept after it stopped
   std::mutex ev_mu_;
   std::condition_variable ev_cv_;
   std::vector<Event> events_;
@@ -125,6 +127,7 @@ Migrator::Migrator(store::StateStore& state, s3::ObjectStore& store, FileSystem&
 Migrator::~Migrator() = default;
 Result<MigrationReport> Migrator::Run() { return impl_->Run(); }
 void Migrator::Wake() { impl_->Wake(); }
+int64_t Migrator::worker_id() const { return impl_->worker_id(); }
 
 void Migrator::Impl::StartRunners() {
   const int large_slots = std::max(2, opt_.concurrency / 4);
@@ -284,6 +287,7 @@ Status Migrator::Impl::StartWorker() {
   S3M_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> own, state_.OpenAnotherConnection());
   S3M_ASSIGN_OR_RETURN(heartbeat_,
                        store::WorkerHeartbeat::Start(state_.database(), std::move(own), opt_.worker_lease, clock_));
+  worker_id_ = heartbeat_->id();
   if (!state_.shared_with_workers()) {
     // This process holds the state alone (the SQLite lock): any other worker
     // still recorded as running was killed; its claims are free at once.

@@ -58,6 +58,8 @@ class Migrator {
   // otherwise sleeps until its next timer, which may be minutes away while
   // only restores are pending. Thread-safe.
   void Wake();
+  // The worker (workers.id) Run registered; 0 before it did.
+  int64_t worker_id() const;
 
  private:
   class Impl;

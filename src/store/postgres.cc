@@ -36,6 +36,37 @@ std::string RedactPostgresUri(std::string_view uri) {
   return out;
 }
 
+ErrorKind PgErrorKind(bool connection_lost, std::string_view sqlstate) {
+  if (connection_lost || sqlstate.starts_with("08")) return ErrorKind::kTransient;
+  for (std::string_view retry : {"57P01", "57P02", "57P03", "40001", "40P01"}) {
+    if (sqlstate == retry) return ErrorKind::kTransient;
+  }
+  return ErrorKind::kFatal;
+}
+
+std::string PgMessageOneLine(std::string_view message) {
+  std::string out;
+  bool space = false;
+  bool line_started = false;
+  for (char c : message) {
+    if (c == '\n') {
+      line_started = false;
+      space = false;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r') {
+      space = line_started;
+      continue;
+    }
+    if (!line_started && !out.empty()) out += "; ";
+    if (space) out += ' ';
+    out += c;
+    line_started = true;
+    space = false;
+  }
+  return out;
+}
+
 void PgResult::Free::operator()(pg_result* r) const { PQclear(r); }
 PgResult::PgResult(pg_result* result) : result_(result) {}
 int PgResult::rows() const { return result_ ? PQntuples(result_.get()) : 0; }
@@ -76,7 +107,7 @@ Result<PgConnection> PgConnection::Connect(const std::string& uri) {
   PgConnection c(PQconnectdb(uri.c_str()), RedactPostgresUri(uri));
   if (!c.conn_) return Status::Error(ErrorKind::kFatal, "out of memory connecting to PostgreSQL");
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
-    const std::string message = PQerrorMessage(c.conn_.get());
+    const std::string message = PgMessageOneLine(PQerrorMessage(c.conn_.get()));
     // libpq says whether the server wanted a password (none given) or was
     // given one (and the connection still failed): the credentials' fault.
     const bool refused_credentials =
@@ -85,20 +116,21 @@ Result<PgConnection> PgConnection::Connect(const std::string& uri) {
     ctx.operation = "connect to PostgreSQL";
     ctx.path = c.where_;
     return Status::Error(refused_credentials ? ErrorKind::kAuth : ErrorKind::kFatal,
-                         std::string(message.substr(0, message.find_last_not_of("\n") + 1)), ctx);
+                         message, ctx);
   }
   // Messages in English whatever the server's locale; times in UTC.
   S3M_RETURN_IF_ERROR(c.Exec("SET lc_messages TO 'C'; SET TIME ZONE 'UTC'"));
   return c;
 }
 
-Status PgConnection::Error(std::string_view operation) const {
-  std::string message = PQerrorMessage(conn_.get());
-  while (!message.empty() && message.back() == '\n') message.pop_back();
+Status PgConnection::Error(std::string_view operation, const PgResult* failed) const {
+  const std::string message = PgMessageOneLine(PQerrorMessage(conn_.get()));
   ErrorContext ctx;
   ctx.operation = std::string(operation);
   ctx.path = where_;
-  return Status::Error(ErrorKind::kFatal, message, ctx);
+  const char* sqlstate = failed && failed->raw() ? PQresultErrorField(failed->raw(), PG_DIAG_SQLSTATE) : nullptr;
+  return Status::Error(PgErrorKind(PQstatus(conn_.get()) == CONNECTION_BAD, sqlstate ? sqlstate : ""), message,
+                       ctx);
 }
 
 Status PgConnection::Exec(std::string_view sql) { return Query(sql).status(); }
@@ -115,7 +147,7 @@ Result<PgResult> PgConnection::Query(std::string_view sql, const PgParams& param
   PgResult result(raw);
   const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return Error(fmt::format("SQL: {}", text.substr(0, 80)));
+    return Error(fmt::format("SQL: {}", text.substr(0, 80)), &result);
   }
   return result;
 }
@@ -127,7 +159,7 @@ Result<PgResult> PgConnection::QueryPrepared(const std::string& sql, const PgPar
     const std::string name = fmt::format("s3m_{}", prepared_.size() + 1);
     PgResult made(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr));
     if (PQresultStatus(made.raw()) != PGRES_COMMAND_OK) {
-      return Error(fmt::format("SQL: {}", std::string_view(sql).substr(0, 80)));
+      return Error(fmt::format("SQL: {}", std::string_view(sql).substr(0, 80)), &made);
     }
     found = prepared_.emplace(sql, name).first;
   }
@@ -139,14 +171,14 @@ Result<PgResult> PgConnection::QueryPrepared(const std::string& sql, const PgPar
   PgResult result(raw);
   const ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-    return Error(fmt::format("SQL: {}", std::string_view(sql).substr(0, 80)));
+    return Error(fmt::format("SQL: {}", std::string_view(sql).substr(0, 80)), &result);
   }
   return result;
 }
 
 Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view rows) {
   PgResult start(PQexec(conn_.get(), std::string(copy_sql).c_str()));
-  if (PQresultStatus(start.raw()) != PGRES_COPY_IN) return Error("COPY");
+  if (PQresultStatus(start.raw()) != PGRES_COPY_IN) return Error("COPY", &start);
   constexpr size_t kChunk = 1 << 20;
   for (size_t at = 0; at < rows.size(); at += kChunk) {
     const size_t n = std::min(kChunk, rows.size() - at);
@@ -157,7 +189,7 @@ Status PgConnection::CopyIn(std::string_view copy_sql, std::string_view rows) {
   // Every result of the COPY, until libpq has none left.
   while (pg_result* raw = PQgetResult(conn_.get())) {
     PgResult r(raw);
-    if (PQresultStatus(raw) != PGRES_COMMAND_OK && outcome.ok()) outcome = Error("COPY");
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && outcome.ok()) outcome = Error("COPY", &r);
   }
   return outcome;
 }

@@ -30,6 +30,21 @@ bool IsPostgresUri(std::string_view db);
 // postgresql://user:secret@host/db -> postgresql://user@host/db
 std::string RedactPostgresUri(std::string_view uri);
 
+// The kind of a failed statement: kTransient when the session is gone (the
+// server restarted, failed over or ended it: `connection_lost`, SQLSTATE
+// class 08, 57P01..57P03) or the server failed the transaction for another's
+// sake (40001 serialization failure, 40P01 deadlock): the same work can
+// succeed in a new session. kFatal otherwise. Nothing retries a statement on
+// its own: a migrate worker ends its run and rejoins (cli/migrate_command.cc).
+ErrorKind PgErrorKind(bool connection_lost, std::string_view sqlstate);
+
+// libpq's message on one line, for logs and the state: its lines trimmed
+// and joined with "; ", runs of spaces made one.
+//   "FATAL:  terminating connection due to administrator command\nserver closed
+//    the connection unexpectedly\n\tThis probably means ...\n"
+//   -> "FATAL: terminating connection due to administrator command; server closed ..."
+std::string PgMessageOneLine(std::string_view message);
+
 using PgParams = std::vector<std::optional<std::string>>;
 
 class PgResult {
@@ -83,7 +98,8 @@ class PgConnection {
 
  private:
   PgConnection(pg_conn* conn, std::string where);
-  Status Error(std::string_view operation) const;
+  // The connection's last error; `failed` (when there is one) tells its SQLSTATE.
+  Status Error(std::string_view operation, const PgResult* failed = nullptr) const;
 
   struct Finish {
     void operator()(pg_conn* c) const;

@@ -57,7 +57,7 @@ Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, i
 
 Status StopWorker(Database& db, int64_t id) {
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
-                                        "UPDATE workers SET stopped_at = {0}, heartbeat_at = {0} WHERE id = ?1",
+                                        "UPDATE workers SET stopped_at = {0}, heartbeat_at = {0} WHERE id = ?1 AND stopped_at IS NULL",
                                         ServerNowSql(db))));
   return s.Bind(1, id).Run();
 }

@@ -51,6 +51,7 @@ Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pi
 // gone, marked stopped, or its lease lapsed already (other workers may have
 // taken its objects: it must stop, not come back).
 Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
+// Marks it stopped (a row stopped already keeps its time): its claims are free.
 Status StopWorker(Database& db, int64_t id);
 // Removes its row (a scan worker that ended normally; its claims go with it).
 Status RemoveWorker(Database& db, int64_t id);

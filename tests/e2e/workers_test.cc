@@ -345,6 +345,84 @@ TEST_F(WorkersTest, TwoWorkersShareMaxRequestsPerSecond) {
   ExpectRateHeld(samples, &Sample::all, kRate, both + 1.25);
 }
 
+// The PostgreSQL state lost under a running worker (its sessions ended by
+// the server: a restart, a failover, an administrator), and unreachable for
+// a while: the worker stops its run as for a fatal error, reconnects once the
+// database answers and goes on as a new worker; nothing is lost or deleted
+// twice. Gone for longer than state_reconnect_timeout: it stops (exit 3),
+// and the next run finishes.
+TEST_F(WorkersTest, AWorkerRejoinsAfterLosingTheDatabaseAndStopsWhenItStaysAway) {
+  constexpr int kObjects = 80;
+  CreateBucket("flaky");
+  for (int i = 0; i < kObjects; ++i) Put("flaky", fmt::format("obj-{:03}", i), TestBytes(1500 + i, i));
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 100}});
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("state_reconnect_timeout", "4");
+  run_->SetConfig("worker_lease", "4");
+  const std::string name = uri_.substr(uri_.rfind('/') + 1);
+  const std::string admin = std::getenv("S3M_TEST_POSTGRES_ADMIN_URI");
+  // Refuses new sessions on the database and ends the worker's, from a
+  // session of the test's own opened before, which then counts the
+  // downloads the cut may cost (rows `downloading`: transfers under way,
+  // or done and not yet committed).
+  int64_t in_flight = 0;
+  auto cut = [&] {
+    auto watcher = store::PgConnection::Connect(uri_);
+    ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
+    testing::PgRows(admin, fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS false", name));
+    ASSERT_TRUE(watcher->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                              "datname = current_database() AND pid <> pg_backend_pid()").ok());
+    auto n = watcher->Query("SELECT COUNT(*) FROM files WHERE state = 'downloading'");
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    in_flight += n->Int(0, 0);
+  };
+  auto reopen = [&] { testing::PgRows(admin, fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS true", name)); };
+  auto wait_for_deleted = [&](int64_t at_least) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline &&
+           PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'") < at_least) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+
+  // Away for 1.5 s: rejoined.
+  int64_t before_cut = 0;
+  ProcessResult rejoined = run_->Run({"--db", uri_, "--concurrency", "2", "migrate"}, [&](pid_t) {
+    wait_for_deleted(10);
+    before_cut = PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'");
+    cut();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    reopen();
+    wait_for_deleted(40);
+    cut();  // away for good: longer than state_reconnect_timeout
+  });
+  EXPECT_EQ(rejoined.exit_code, 3) << Describe(rejoined);
+  EXPECT_NE(rejoined.err.find("rejoining"), std::string::npos) << Describe(rejoined);
+  EXPECT_NE(rejoined.err.find("could not reconnect to the PostgreSQL state within 4 s"), std::string::npos)
+      << Describe(rejoined);
+  reopen();
+  const int64_t deleted = PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'");
+  EXPECT_GE(deleted, 40) << "the worker went on after the first cut (" << before_cut << " before it)";
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers"), 2) << "one worker row per run: the first, then the rejoined";
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers WHERE stopped_at IS NOT NULL"), 1)
+      << "the rejoined worker marks the first stopped; the second never reconnected";
+
+  ProcessResult last = run_->Run({"--db", uri_, "migrate"});
+  ASSERT_EQ(last.exit_code, 0) << Describe(last);
+  EXPECT_TRUE(RemainingKeys("flaky").empty());
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'"), kObjects);
+  for (const auto& [key, count] : ManifestKeys("flaky")) EXPECT_EQ(count, 1) << key;
+  EXPECT_EQ(ManifestKeys("flaky").size(), static_cast<size_t>(kObjects));
+  for (const std::string& row : PgRows("SELECT local_path || ' ' || key FROM files")) {
+    const std::string path = row.substr(0, row.find(' '));
+    EXPECT_EQ(ReadFileOrDie(path), uploaded_["flaky"][row.substr(row.find(' ') + 1)]) << row;
+  }
+  // Downloaded again: only what was in flight at the two cuts.
+  EXPECT_GE(RequestCount("GetObject"), kObjects);
+  EXPECT_LE(RequestCount("GetObject"), kObjects + in_flight);
+}
+
 // Scan sharded by bucket (issue 20): three `scan` processes on one state
 // share the buckets, each listed by exactly one of them (the one that
 // claimed it); the others wait for it and report it as listed elsewhere.

@@ -31,5 +31,47 @@ TEST(RedactPostgresUriTest, PasswordsNeverShow) {
   EXPECT_EQ(RedactPostgresUri("/var/lib/s3m/state.db"), "/var/lib/s3m/state.db");
 }
 
+TEST(PgMessageOneLineTest, LibpqLinesJoinedAndSpacesCollapsed) {
+  EXPECT_EQ(PgMessageOneLine("FATAL:  terminating connection due to administrator command\n"
+                             "server closed the connection unexpectedly\n"
+                             "\tThis probably means the server terminated abnormally\n"
+                             "\tbefore or while processing the request.\n"),
+            "FATAL: terminating connection due to administrator command; server closed the connection "
+            "unexpectedly; This probably means the server terminated abnormally; before or while processing "
+            "the request.");
+  EXPECT_EQ(PgMessageOneLine("no connection to the server\n"), "no connection to the server");
+  EXPECT_EQ(PgMessageOneLine("  a \t b  \n\n c\r\n"), "a b; c");
+  EXPECT_EQ(PgMessageOneLine(""), "");
+}
+
+// Which failures a new session can get past (a worker rejoins after them)
+// and which must stop the command.
+TEST(PgErrorKindTest, ALostSessionOrAFailedTransactionIsTransient) {
+  struct Case {
+    bool connection_lost;
+    const char* sqlstate;
+    ErrorKind kind;
+  };
+  const Case cases[] = {
+      {true, "", ErrorKind::kTransient},         // the server closed the connection
+      {false, "08006", ErrorKind::kTransient},   // connection failure
+      {false, "08P01", ErrorKind::kTransient},   // protocol violation (a proxy cut the stream)
+      {false, "57P01", ErrorKind::kTransient},   // admin_shutdown: pg_terminate_backend, a restart
+      {false, "57P02", ErrorKind::kTransient},   // crash_shutdown
+      {false, "57P03", ErrorKind::kTransient},   // cannot_connect_now: starting up
+      {false, "40001", ErrorKind::kTransient},   // serialization_failure
+      {false, "40P01", ErrorKind::kTransient},   // deadlock_detected
+      {false, "", ErrorKind::kFatal},            // no SQLSTATE, connection fine
+      {false, "23505", ErrorKind::kFatal},       // unique_violation: a defect, not luck
+      {false, "42P01", ErrorKind::kFatal},       // undefined_table
+      {false, "53100", ErrorKind::kFatal},       // disk_full on the server
+      {false, "57014", ErrorKind::kFatal},       // query_canceled
+      {false, "40002", ErrorKind::kFatal},       // integrity constraint violation at commit
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(PgErrorKind(c.connection_lost, c.sqlstate), c.kind) << c.sqlstate << " lost=" << c.connection_lost;
+  }
+}
+
 }  // namespace
 }  // namespace s3m::store
