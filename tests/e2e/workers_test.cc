@@ -412,7 +412,13 @@ TEST_F(WorkersTest, AWorkerRejoinsAfterLosingTheDatabaseAndStopsWhenItStaysAway)
   ASSERT_EQ(last.exit_code, 0) << Describe(last);
   EXPECT_TRUE(RemainingKeys("flaky").empty());
   EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'"), kObjects);
-  for (const auto& [key, count] : ManifestKeys("flaky")) EXPECT_EQ(count, 1) << key;
+  // A delete S3 confirmed is in the manifest before its row commits
+  // (manifest.h): a cut just then leaves the row verified, and the rejoined
+  // worker deletes it again and names it again.
+  for (const auto& [key, count] : ManifestKeys("flaky")) {
+    EXPECT_GE(count, 1) << key;
+    EXPECT_LE(count, 2) << key;
+  }
   EXPECT_EQ(ManifestKeys("flaky").size(), static_cast<size_t>(kObjects));
   for (const std::string& row : PgRows("SELECT local_path || ' ' || key FROM files")) {
     const std::string path = row.substr(0, row.find(' '));
