@@ -115,6 +115,7 @@ int ExitCodeFor(const Status& status) {
     case ErrorKind::kConflict:
     case ErrorKind::kPreconditionFailed:
     case ErrorKind::kUnsupported:
+    case ErrorKind::kStateLost:
     case ErrorKind::kFatal: return kExitFatal;
   }
   return kExitFatal;  // not reached: every kind is handled above
@@ -130,6 +131,9 @@ void ReportError(const Status& status) {
       break;
     case ErrorKind::kNotFound:
       hint = "check the bucket and key names";
+      break;
+    case ErrorKind::kStateLost:
+      hint = "the state database ended the session; once it answers, run the command again: it resumes";
       break;
     default:
       break;

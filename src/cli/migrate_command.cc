@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,12 +12,12 @@
 #include "cli/progress_display.h"
 #include "cli/settings_reload.h"
 #include "cli/state_commands.h"
+#include "cli/state_rejoin.h"
 #include "cli/watch_source.h"
 #include "core/interrupt.h"
 #include "core/logging.h"
 #include "engine/file_system.h"
 #include "engine/migrator.h"
-#include "store/postgres.h"
 #include "store/workers.h"
 
 namespace s3m::cli {
@@ -83,57 +82,6 @@ void WarnIfTooLowPerTransfer(const BandwidthSchedule& schedule, int concurrency,
   S3M_LOG_WARN("bwlimit {} over {} transfers leaves each under 2 KiB/s: transfers receiving under 1 KiB/s "
                "for {} s are abandoned as stalled; lower --concurrency or raise the limit",
                FormatBandwidth(lowest), concurrency, stall_timeout);
-}
-
-using StatePtr = std::unique_ptr<store::StateStore>;
-
-// Whether a run that ended with `cause` is rejoined: the PostgreSQL state
-// lost under it (the session ended, or a transaction failed for another's
-// sake: store::PgErrorKind), the user not waiting for a stop. Only the
-// state's failures end a run as kTransient (S3's are each object's own).
-bool RejoinAfter(const Status& cause, const Settings& settings, CommandContext& ctx) {
-  return cause.kind() == ErrorKind::kTransient && store::IsPostgresUri(settings.state_db) &&
-         settings.state_reconnect_timeout > 0 && !ctx.cancelled().load();
-}
-
-// After a run (worker `stopped`) stopped for the lost state: its store
-// closed first, then the state opened again, every few seconds, until it
-// answers or state_reconnect_timeout passed. Safe like a process restart:
-// the stopped run left nothing in flight (Migrator::Run joined its threads),
-// so its worker row is marked stopped at once (its claims free, rather than
-// held until its lease lapses), and the new run starts as a new worker.
-Result<StatePtr> Rejoin(CommandContext& ctx, StatePtr lost, const Status& cause, int64_t stopped) {
-  const int timeout = ctx.settings().state_reconnect_timeout;
-  S3M_LOG_WARN("lost the PostgreSQL state ({}); rejoining as a new worker once it answers (trying for {} s)",
-               cause.ToString(), timeout);
-  lost.reset();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout);
-  auto delay = std::chrono::milliseconds(250);
-  for (;;) {
-    Result<StatePtr> state =
-        OpenScannedStateForWriting(ctx, "migrate", store::Synchronous::kFull, store::WorkerGroup::kMigrate);
-    if (state.ok() && stopped != 0) {
-      if (Status s = store::StopWorker((*state)->database(), stopped); !s.ok()) state = s;
-    }
-    if (state.ok()) {
-      S3M_LOG_WARN("reconnected to the PostgreSQL state: worker {} marked stopped; going on as a new worker",
-                   stopped);
-      return state;
-    }
-    const ErrorKind kind = state.status().kind();
-    if (kind == ErrorKind::kAuth || kind == ErrorKind::kInvalidArgument) return state.status();
-    if (std::chrono::steady_clock::now() + delay > deadline) {
-      return Status::Error(ErrorKind::kFatal,
-                           fmt::format("could not reconnect to the PostgreSQL state within {} s (last: {}); "
-                                       "nothing is lost: run migrate again once the database answers",
-                                       timeout, state.status().ToString()));
-    }
-    for (auto slept = std::chrono::milliseconds(0); slept < delay; slept += std::chrono::milliseconds(50)) {
-      if (ctx.cancelled().load()) return Status::Error(ErrorKind::kCancelled, "interrupted while reconnecting");
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    delay = std::min(delay * 2, std::chrono::milliseconds(4000));
-  }
 }
 
 }  // namespace
@@ -211,8 +159,13 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
       report = migrator.Run();
       worker = migrator.worker_id();
     }
-    if (report.ok() || !RejoinAfter(report.status(), settings, ctx)) break;
-    auto rejoined = Rejoin(ctx, std::move(open), report.status(), worker);
+    if (report.ok() || !ShouldRejoin(report.status(), ctx)) break;
+    auto rejoined = Rejoin(
+        ctx, std::move(open), report.status(),
+        [&] { return OpenScannedStateForWriting(ctx, "migrate", store::Synchronous::kFull, store::WorkerGroup::kMigrate); },
+        [worker](store::StateStore& state) {
+          return worker != 0 ? store::StopWorker(state.database(), worker) : Status::Ok();
+        });
     if (!rejoined.ok()) return FailCommand(rejoined.status());
     open = std::move(*rejoined);
   }

@@ -10,6 +10,7 @@
 
 #include "cli/app.h"
 #include "cli/state_commands.h"
+#include "cli/state_rejoin.h"
 #include "core/logging.h"
 #include "scan/inventory_scan.h"
 
@@ -275,15 +276,32 @@ int RunInventoryScan(const ScanCommandOptions& options, CommandContext& ctx) {
   return code == kExitOk && unreadable ? kExitObjectsInError : code;
 }
 
+// Several scans on one shared (PostgreSQL) state share the buckets: each is
+// a worker, with a heartbeat, and lists the buckets it claims. Null alone.
+Result<std::unique_ptr<store::WorkerHeartbeat>> StartScanWorker(store::StateStore& state, const Settings& settings) {
+  if (!state.shared_with_workers()) return std::unique_ptr<store::WorkerHeartbeat>();
+  S3M_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> own, state.OpenAnotherConnection());
+  S3M_ASSIGN_OR_RETURN(std::unique_ptr<store::WorkerHeartbeat> worker,
+                       store::WorkerHeartbeat::Start(state.database(), std::move(own),
+                                                     std::chrono::seconds(settings.worker_lease), Clock::Real()));
+  worker->RemoveWhenStopped();
+  state.SetScanWorker(worker->id());
+  S3M_LOG_INFO("scan worker {}: lease {} s", worker->id(), settings.worker_lease);
+  return worker;
+}
+
 int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandContext& ctx) {
   if (!options.inventories.empty()) return RunInventoryScan(options, ctx);
   const Settings& settings = ctx.settings();
   auto filter = scan::ScanFilter::Create(settings.include, settings.exclude);
   if (!filter.ok()) return FailCommand(filter.status());
   // Listings are resumable and idempotent: commits need not wait for fsync.
-  auto state = mode == scan::ScanMode::kScan
-                   ? OpenStateForWriting(ctx, "scan", store::Synchronous::kNormal, store::WorkerGroup::kScan)
-                   : OpenScannedStateForWriting(ctx, "rescan", store::Synchronous::kNormal);
+  auto open_state = [&] {
+    return mode == scan::ScanMode::kScan
+               ? OpenStateForWriting(ctx, "scan", store::Synchronous::kNormal, store::WorkerGroup::kScan)
+               : OpenScannedStateForWriting(ctx, "rescan", store::Synchronous::kNormal);
+  };
+  auto state = open_state();
   if (!state.ok()) return FailCommand(state.status());
 
   scan::ScanOptions scan_options;
@@ -305,27 +323,32 @@ int RunListing(scan::ScanMode mode, const ScanCommandOptions& options, CommandCo
   scan_options.parallel_buckets = options.parallel_buckets;
   scan_options.split_listings = settings.scan_split_listings;
   scan_options.cancelled = &ctx.cancelled();
-  // Several scans on one shared (PostgreSQL) state share the buckets: each
-  // is a worker, with a heartbeat, and lists the buckets it claims.
-  std::unique_ptr<store::WorkerHeartbeat> worker;
-  if ((*state)->shared_with_workers()) {
-    auto own = (*state)->OpenAnotherConnection();
-    if (!own.ok()) return FailCommand(own.status());
-    auto started = store::WorkerHeartbeat::Start((*state)->database(), std::move(*own),
-                                                 std::chrono::seconds(settings.worker_lease), Clock::Real());
-    if (!started.ok()) return FailCommand(started.status());
-    worker = std::move(*started);
-    worker->RemoveWhenStopped();
-    (*state)->SetScanWorker(worker->id());
-    scan_options.worker = worker.get();
-    S3M_LOG_INFO("scan worker {}: lease {} s", worker->id(), settings.worker_lease);
-  }
-
   auto objects = ctx.Store();
   if (!objects.ok()) return FailCommand(objects.status());
   ScanProgress progress(settings.progress_update_interval, !ctx.flags().no_progress);
-  scan::Scanner scanner(**objects, **state, std::move(scan_options));
-  auto report = scanner.Run(&progress);
+  StatePtr open = std::move(*state);
+  Result<scan::ScanReport> report = Status::Error(ErrorKind::kFatal, "not run");
+  for (;;) {
+    int64_t worker_id = 0;
+    {  // the run ends (its heartbeat stopped) before its state may be closed
+      auto worker = StartScanWorker(*open, settings);
+      if (!worker.ok()) return FailCommand(worker.status());
+      scan::ScanOptions run_options = scan_options;
+      run_options.worker = worker->get();
+      worker_id = *worker ? (*worker)->id() : 0;
+      scan::Scanner scanner(**objects, *open, std::move(run_options));
+      report = scanner.Run(&progress);
+    }
+    if (report.ok() || !ShouldRejoin(report.status(), ctx)) break;
+    auto rejoined = Rejoin(ctx, std::move(open), report.status(), open_state, [worker_id](store::StateStore& s) {
+      return worker_id != 0 ? store::RemoveWorker(s.database(), worker_id) : Status::Ok();
+    });
+    if (!rejoined.ok()) {
+      progress.Finish();
+      return FailCommand(rejoined.status());
+    }
+    open = std::move(*rejoined);
+  }
   progress.Finish();
   if (!report.ok()) return FailCommand(report.status());
   PrintReport(*report, mode);

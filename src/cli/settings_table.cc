@@ -79,10 +79,10 @@ std::vector<SettingSpec> MakeSpecs() {
        "every quarter of this); after that, other workers sharing the PostgreSQL state take them "
        "over. A worker that cannot renew for half of it stops.", {}, 4, 86400},
       {"state_reconnect_timeout", T::kInteger, &S::state_reconnect_timeout, "Several workers",
-       "migrate on a PostgreSQL state: when the database ends the session (a restart, a failover, "
-       "a network cut) or fails a transaction for another's sake (deadlock), the run stops as for a "
-       "fatal error, then reconnects and goes on as a new worker; this many seconds of trying to "
-       "reconnect before it gives up (exit 3). 0: stop at once.", {}, 0, 86400},
+       "migrate, scan and rescan on a PostgreSQL state: when the database ends the session (a "
+       "restart, a failover, a network cut) or fails a transaction for another's sake (deadlock), "
+       "the run stops as for a fatal error, then reconnects and goes on as a new worker; this many "
+       "seconds of trying to reconnect before it gives up (exit 3). 0: stop at once.", {}, 0, 86400},
       {"scan_split_listings", T::kBoolean, &S::scan_split_listings, "Several workers",
        "scan and rescan: a lister with no bucket left splits a listing still under way at a key "
        "half way between its position and its last key (found with a few one-key listings) and "

@@ -20,6 +20,7 @@ std::string_view ErrorKindName(ErrorKind kind) {
     case ErrorKind::kInvalidArgument: return "InvalidArgument";
     case ErrorKind::kUnsupported: return "Unsupported";
     case ErrorKind::kCancelled: return "Cancelled";
+    case ErrorKind::kStateLost: return "StateLost";
     case ErrorKind::kFatal: return "Fatal";
   }
   return "Unknown";

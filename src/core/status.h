@@ -29,6 +29,8 @@ enum class ErrorKind {
   kInvalidArgument,     // bad input from the user or a request the server refused as malformed
   kUnsupported,         // 405/501: the server lacks the feature (caller may fall back)
   kCancelled,           // the run was interrupted (SIGINT/SIGTERM)
+  kStateLost,           // the PostgreSQL state's session ended, or its transaction was failed for
+                        // another's (deadlock): a new session can go on (cli/state_rejoin.h)
   kFatal,               // anything else that must stop the operation
 };
 

@@ -37,9 +37,9 @@ std::string RedactPostgresUri(std::string_view uri) {
 }
 
 ErrorKind PgErrorKind(bool connection_lost, std::string_view sqlstate) {
-  if (connection_lost || sqlstate.starts_with("08")) return ErrorKind::kTransient;
+  if (connection_lost || sqlstate.starts_with("08")) return ErrorKind::kStateLost;
   for (std::string_view retry : {"57P01", "57P02", "57P03", "40001", "40P01"}) {
-    if (sqlstate == retry) return ErrorKind::kTransient;
+    if (sqlstate == retry) return ErrorKind::kStateLost;
   }
   return ErrorKind::kFatal;
 }

@@ -30,7 +30,7 @@ bool IsPostgresUri(std::string_view db);
 // postgresql://user:secret@host/db -> postgresql://user@host/db
 std::string RedactPostgresUri(std::string_view uri);
 
-// The kind of a failed statement: kTransient when the session is gone (the
+// The kind of a failed statement: kStateLost when the session is gone (the
 // server restarted, failed over or ended it: `connection_lost`, SQLSTATE
 // class 08, 57P01..57P03) or the server failed the transaction for another's
 // sake (40001 serialization failure, 40P01 deadlock): the same work can

@@ -55,9 +55,9 @@ Status WorkerHeartbeat::LostStatus() const {
     return Status::Error(ErrorKind::kConflict,
                          fmt::format("worker {} was marked stopped in the state database, or its lease lapsed before it could renew it; stopping", id_));
   }
-  // The database unreachable (kTransient): the worker may rejoin once it answers.
+  // The database unreachable (kStateLost): the worker may rejoin once it answers.
   return Status::Error(
-      last_error_.kind() == ErrorKind::kTransient ? ErrorKind::kTransient : ErrorKind::kFatal,
+      last_error_.kind() == ErrorKind::kStateLost ? ErrorKind::kStateLost : ErrorKind::kFatal,
       fmt::format("worker {} could not renew its heartbeat for half its lease ({} s); other workers take its "
                   "objects over after the lease, so it stops now{}",
                   id_, lease_.count(), last_error_.ok() ? "" : ": " + last_error_.ToString()));

@@ -429,6 +429,46 @@ TEST_F(WorkersTest, AWorkerRejoinsAfterLosingTheDatabaseAndStopsWhenItStaysAway)
   EXPECT_LE(RequestCount("GetObject"), kObjects + in_flight);
 }
 
+// A scan worker whose PostgreSQL state ends its sessions mid-listing
+// reconnects once the database answers and goes on as a new worker,
+// resuming the listing from its last committed page: every object once, the
+// bucket's count exact, no worker row left behind.
+TEST_F(WorkersTest, AScanWorkerRejoinsAfterLosingTheDatabase) {
+  constexpr int kObjects = 4500;  // five pages of 1,000
+  nlohmann::json made = emu_->AdminPost("/synthetic", {{"bucket", "listed"}, {"count", kObjects}, {"size", 32},
+                                                       {"key_pattern", "k/{i:06}"}, {"create_bucket", true}});
+  ASSERT_EQ(made.value("created", 0), kObjects) << made.dump();
+  AddFault({{"kind", "latency"}, {"operations", {"ListObjectsV2"}}, {"ms", 400}});
+  uri_ = FreshPostgresDatabase();
+  run_->SetConfig("worker_lease", "4");
+  run_->SetConfig("scan_split_listings", "false");  // one lister: pages in order
+  const std::string name = uri_.substr(uri_.rfind('/') + 1);
+  const std::string admin = std::getenv("S3M_TEST_POSTGRES_ADMIN_URI");
+  ProcessResult scan = run_->Run({"--db", uri_, "scan", "--parallel", "1"}, [&](pid_t) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    int64_t listed = 0;
+    while (std::chrono::steady_clock::now() < deadline && listed < 1000) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (PgInt("SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 's3migrate_meta'") != 1) continue;
+      listed = PgInt("SELECT COALESCE(MAX(listed_objects), 0) FROM buckets WHERE scan_state = 'listing'");
+    }
+    ASSERT_GE(listed, 1000);
+    testing::PgRows(admin, fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS false", name));
+    testing::PgRows(admin, fmt::format("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                                       name));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    testing::PgRows(admin, fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS true", name));
+  });
+  EXPECT_EQ(scan.exit_code, 0) << Describe(scan);
+  EXPECT_NE(scan.err.find("rejoining as a new worker"), std::string::npos) << Describe(scan);
+  EXPECT_NE(scan.err.find("reconnected to the PostgreSQL state"), std::string::npos) << Describe(scan);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM buckets WHERE name = 'listed' AND scan_state = 'complete'"), 1);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files"), kObjects);
+  EXPECT_EQ(PgInt("SELECT listed_objects FROM buckets WHERE name = 'listed'"), kObjects) << "a page recorded twice";
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM files WHERE gone_at IS NOT NULL"), 0);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers"), 0) << "the stopped worker's row is removed too";
+}
+
 // Scan sharded by bucket (issue 20): three `scan` processes on one state
 // share the buckets, each listed by exactly one of them (the one that
 // claimed it); the others wait for it and report it as listed elsewhere.

@@ -26,6 +26,7 @@ TEST(ExitCodeForTest, MapsEveryErrorKind) {
       {ErrorKind::kConflict, kExitFatal},
       {ErrorKind::kPreconditionFailed, kExitFatal},
       {ErrorKind::kUnsupported, kExitFatal},
+      {ErrorKind::kStateLost, kExitFatal},
       {ErrorKind::kFatal, kExitFatal},
   };
   for (const ExitCase& c : cases) {

@@ -46,21 +46,21 @@ TEST(PgMessageOneLineTest, LibpqLinesJoinedAndSpacesCollapsed) {
 
 // Which failures a new session can get past (a worker rejoins after them)
 // and which must stop the command.
-TEST(PgErrorKindTest, ALostSessionOrAFailedTransactionIsTransient) {
+TEST(PgErrorKindTest, ALostSessionOrAFailedTransactionIsStateLost) {
   struct Case {
     bool connection_lost;
     const char* sqlstate;
     ErrorKind kind;
   };
   const Case cases[] = {
-      {true, "", ErrorKind::kTransient},         // the server closed the connection
-      {false, "08006", ErrorKind::kTransient},   // connection failure
-      {false, "08P01", ErrorKind::kTransient},   // protocol violation (a proxy cut the stream)
-      {false, "57P01", ErrorKind::kTransient},   // admin_shutdown: pg_terminate_backend, a restart
-      {false, "57P02", ErrorKind::kTransient},   // crash_shutdown
-      {false, "57P03", ErrorKind::kTransient},   // cannot_connect_now: starting up
-      {false, "40001", ErrorKind::kTransient},   // serialization_failure
-      {false, "40P01", ErrorKind::kTransient},   // deadlock_detected
+      {true, "", ErrorKind::kStateLost},         // the server closed the connection
+      {false, "08006", ErrorKind::kStateLost},   // connection failure
+      {false, "08P01", ErrorKind::kStateLost},   // protocol violation (a proxy cut the stream)
+      {false, "57P01", ErrorKind::kStateLost},   // admin_shutdown: pg_terminate_backend, a restart
+      {false, "57P02", ErrorKind::kStateLost},   // crash_shutdown
+      {false, "57P03", ErrorKind::kStateLost},   // cannot_connect_now: starting up
+      {false, "40001", ErrorKind::kStateLost},   // serialization_failure
+      {false, "40P01", ErrorKind::kStateLost},   // deadlock_detected
       {false, "", ErrorKind::kFatal},            // no SQLSTATE, connection fine
       {false, "23505", ErrorKind::kFatal},       // unique_violation: a defect, not luck
       {false, "42P01", ErrorKind::kFatal},       // undefined_table
