@@ -21,6 +21,28 @@ std::optional<std::string> NullIfEmpty(const std::string& s) {
   return s.empty() ? std::nullopt : std::optional(s);
 }
 
+// A new row's values for kInsertColumns (one row of them), as parameters
+// first .. first + kNewFileParams - 1: seen and discovered generation share
+// one, created_at and updated_at another.
+constexpr int kNewFileParams = 14;
+Statement& BindNewFile(Statement& s, int first, const std::string& bucket, const ListedObject& o,
+                       int64_t generation, const std::string& now) {
+  return s.BindView(first, bucket)
+      .BindView(first + 1, o.key)
+      .BindView(first + 2, o.version_id)
+      .Bind(first + 3, static_cast<int64_t>(o.size))
+      .BindView(first + 4, o.etag)
+      .BindView(first + 5, o.storage_class)
+      .Bind(first + 6, static_cast<int64_t>(ListedArchived(o)))
+      .BindView(first + 7, o.last_modified)
+      .BindView(first + 8, o.checksum_algorithm)
+      .BindView(first + 9, o.checksum_type)
+      .BindView(first + 10, FileStateName(InitialState(o)))  // static storage
+      .Bind(first + 11, NullIfEmpty(o.restore_expiry))
+      .Bind(first + 12, generation)
+      .BindView(first + 13, now);
+}
+
 }  // namespace
 
 Result<BucketRecord> StateStore::StartListing(const StartListingRequest& request) {
@@ -115,7 +137,7 @@ Result<size_t> StateStore::InsertFreshBatchesLocked(const std::string& bucket, i
   if (!insert_new_batch_.valid()) {
     std::string sql = kInsertColumns;
     for (size_t r = 0; r < kInsertBatch; ++r) {
-      const size_t p = r * 14;
+      const size_t p = r * kNewFileParams;
       sql += fmt::format(
           "{}(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
           r == 0 ? "" : ", ", p + 1, p + 2, p + 3, p + 4, p + 5, p + 6, p + 7, p + 8, p + 9,
@@ -128,22 +150,8 @@ Result<size_t> StateStore::InsertFreshBatchesLocked(const std::string& bucket, i
   bool duplicates = false;
   for (; done + kInsertBatch <= objects.size(); done += kInsertBatch) {
     for (size_t r = 0; r < kInsertBatch; ++r) {
-      const ListedObject& o = objects[done + r];
-      const int p = static_cast<int>(r * 14);
-      insert_new_batch_.BindView(p + 1, bucket)
-          .BindView(p + 2, o.key)
-          .BindView(p + 3, o.version_id)
-          .Bind(p + 4, static_cast<int64_t>(o.size))
-          .BindView(p + 5, o.etag)
-          .BindView(p + 6, o.storage_class)
-          .Bind(p + 7, static_cast<int64_t>(ListedArchived(o)))
-          .BindView(p + 8, o.last_modified)
-          .BindView(p + 9, o.checksum_algorithm)
-          .BindView(p + 10, o.checksum_type)
-          .BindView(p + 11, FileStateName(InitialState(o)))
-          .Bind(p + 12, NullIfEmpty(o.restore_expiry))
-          .Bind(p + 13, generation)
-          .BindView(p + 14, now);
+      BindNewFile(insert_new_batch_, static_cast<int>(r * kNewFileParams) + 1, bucket, objects[done + r],
+                  generation, now);
     }
     S3M_RETURN_IF_ERROR(insert_new_batch_.Run());
     const int added = db_->Changes();
@@ -187,24 +195,7 @@ Result<PageOutcome> StateStore::ApplyObjectLocked(const std::string& bucket, int
                                                   const ListedObject& object,
                                                   const std::string& now, TotalsDelta& inserted) {
   PageOutcome outcome;
-  const std::string_view state_name = FileStateName(InitialState(object));  // static storage
-  auto insert = [&](Statement& stmt) {
-    return stmt.BindView(1, bucket)
-        .BindView(2, object.key)
-        .BindView(3, object.version_id)
-        .Bind(4, static_cast<int64_t>(object.size))
-        .BindView(5, object.etag)
-        .BindView(6, object.storage_class)
-        .Bind(7, static_cast<int64_t>(ListedArchived(object)))
-        .BindView(8, object.last_modified)
-        .BindView(9, object.checksum_algorithm)
-        .BindView(10, object.checksum_type)
-        .BindView(11, state_name)
-        .Bind(12, NullIfEmpty(object.restore_expiry))
-        .Bind(13, generation)
-        .BindView(14, now)
-        .Run();
-  };
+  auto insert = [&](Statement& stmt) { return BindNewFile(stmt, 1, bucket, object, generation, now).Run(); };
   auto count = [&] { CountInserted(object, inserted); };
   if (fresh_buckets_.count(bucket)) {
     S3M_RETURN_IF_ERROR(insert(insert_new_file_));
