@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -103,8 +105,28 @@ PgConnection::PgConnection(PgConnection&&) noexcept = default;
 PgConnection& PgConnection::operator=(PgConnection&&) noexcept = default;
 PgConnection::~PgConnection() = default;
 
+std::vector<std::pair<const char*, const char*>> PgSessionDefaults(const char* connect_env) {
+  std::vector<std::pair<const char*, const char*>> out;
+  if (connect_env == nullptr || *connect_env == '\0') out.emplace_back("connect_timeout", "10");
+  out.insert(out.end(), {{"keepalives", "1"},
+                         {"keepalives_idle", "10"},
+                         {"keepalives_interval", "5"},
+                         {"keepalives_count", "4"},
+                         {"tcp_user_timeout", "30000"}});
+  return out;
+}
+
 Result<PgConnection> PgConnection::Connect(const std::string& uri) {
-  PgConnection c(PQconnectdb(uri.c_str()), RedactPostgresUri(uri));
+  // The defaults first, the URI last as an expanded dbname: libpq lets a
+  // later parameter override an earlier one, so the URI's own win.
+  std::vector<const char*> keywords, values;
+  for (const auto& [keyword, value] : PgSessionDefaults(std::getenv("PGCONNECT_TIMEOUT"))) {
+    keywords.push_back(keyword);
+    values.push_back(value);
+  }
+  keywords.insert(keywords.end(), {"dbname", nullptr});
+  values.insert(values.end(), {uri.c_str(), nullptr});
+  PgConnection c(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1), RedactPostgresUri(uri));
   if (!c.conn_) return Status::Error(ErrorKind::kFatal, "out of memory connecting to PostgreSQL");
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     const std::string message = PgMessageOneLine(PQerrorMessage(c.conn_.get()));
@@ -121,6 +143,14 @@ Result<PgConnection> PgConnection::Connect(const std::string& uri) {
   // Messages in English whatever the server's locale; times in UTC.
   S3M_RETURN_IF_ERROR(c.Exec("SET lc_messages TO 'C'; SET TIME ZONE 'UTC'"));
   return c;
+}
+
+std::string PgConnection::Option(std::string_view keyword) const {
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfo(conn_.get()), &PQconninfoFree);
+  for (const PQconninfoOption* o = options.get(); o != nullptr && o->keyword != nullptr; ++o) {
+    if (keyword == o->keyword) return o->val != nullptr ? o->val : "";
+  }
+  return "";
 }
 
 Status PgConnection::Error(std::string_view operation, const PgResult* failed) const {

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -69,11 +70,26 @@ class PgResult {
   std::unique_ptr<pg_result, Free> result_;
 };
 
+// How long a session may go unanswered before libpq calls it lost (a
+// database host powered off or cut off by the network sends no reset: without
+// these a worker waits on its socket for hours, or forever when idle):
+// connecting gives up after 10 s; an idle session is probed after 10 s of
+// silence, every 5 s, and lost after 4 unanswered probes; data sent and not
+// acknowledged for 30 s loses it too. The losing command then rejoins
+// (state_reconnect_timeout). Parameters in the URI win over these, and
+// PGCONNECT_TIMEOUT over connect_timeout: `connect_env` is its value or null.
+// Pure, so that the table is tested without a server.
+std::vector<std::pair<const char*, const char*>> PgSessionDefaults(const char* connect_env);
+
 class PgConnection {
  public:
-  // Connects (libpq's URI, PG* environment variables and ~/.pgpass apply).
-  // kAuth when the server refuses the credentials, kFatal otherwise.
+  // Connects (libpq's URI, PG* environment variables and ~/.pgpass apply,
+  // over PgSessionDefaults). kAuth when the server refuses the credentials,
+  // kFatal otherwise.
   static Result<PgConnection> Connect(const std::string& uri);
+  // The value libpq uses for a connection parameter ("" if none): what the
+  // tests check the defaults against.
+  std::string Option(std::string_view keyword) const;
 
   PgConnection(PgConnection&&) noexcept;
   PgConnection& operator=(PgConnection&&) noexcept;

@@ -293,5 +293,26 @@ TEST_F(PostgresStateTest, ADatabaseWithOtherTablesOfTheSameNamesIsLeftAlone) {
   EXPECT_NE(empty_status.err.find("holds no s3migrate state yet"), std::string::npos) << empty_status.err;
 }
 
+// A session notices a silent server (a host powered off, a network cut: no
+// reset ever comes) within seconds: keepalives and a TCP user timeout are on
+// unless the URI says otherwise, and the URI's own values win.
+TEST_F(PostgresStateTest, SessionsProbeASilentServerUnlessTheUriSaysOtherwise) {
+  const std::string uri = FreshPostgresDatabase();
+  auto plain = store::PgConnection::Connect(uri);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->Option("keepalives"), "1");
+  EXPECT_EQ(plain->Option("keepalives_idle"), "10");
+  EXPECT_EQ(plain->Option("keepalives_interval"), "5");
+  EXPECT_EQ(plain->Option("keepalives_count"), "4");
+  EXPECT_EQ(plain->Option("tcp_user_timeout"), "30000");
+  EXPECT_EQ(plain->Option("connect_timeout"), "10");
+  auto own = store::PgConnection::Connect(uri + "?keepalives_idle=7&connect_timeout=3&tcp_user_timeout=0");
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(own->Option("keepalives_idle"), "7");
+  EXPECT_EQ(own->Option("connect_timeout"), "3");
+  EXPECT_EQ(own->Option("tcp_user_timeout"), "0");
+  EXPECT_EQ(own->Option("keepalives_count"), "4");
+}
+
 }  // namespace
 }  // namespace s3m::testing

@@ -15,12 +15,6 @@ TEST(RewriteParametersTest, NumberedAndBareParametersOutsideQuotesAndComments) {
   EXPECT_EQ(RewriteParametersForPostgres("SET s = 'it''s ?' WHERE id = ?1"), "SET s = 'it''s ?' WHERE id = $1");
 }
 
-}  // namespace
-}  // namespace s3m::store
-
-namespace s3m::store {
-namespace {
-
 TEST(RedactPostgresUriTest, PasswordsNeverShow) {
   EXPECT_EQ(RedactPostgresUri("postgresql://u:secret@db:5432/m"), "postgresql://u@db:5432/m");
   EXPECT_EQ(RedactPostgresUri("postgresql://u@db/m"), "postgresql://u@db/m");
@@ -71,6 +65,24 @@ TEST(PgErrorKindTest, ALostSessionOrAFailedTransactionIsStateLost) {
   for (const Case& c : cases) {
     EXPECT_EQ(PgErrorKind(c.connection_lost, c.sqlstate), c.kind) << c.sqlstate << " lost=" << c.connection_lost;
   }
+}
+
+// A lost database must be noticed in seconds, not after the kernel's two
+// hours; a user's PGCONNECT_TIMEOUT is theirs.
+TEST(PgSessionDefaultsTest, KeepalivesAndTimeoutsUnlessTheEnvironmentSetsThem) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  auto as_strings = [](const std::vector<std::pair<const char*, const char*>>& v) {
+    Pairs out;
+    for (const auto& [k, val] : v) out.emplace_back(k, val);
+    return out;
+  };
+  const Pairs keepalives = {{"keepalives", "1"},      {"keepalives_idle", "10"},      {"keepalives_interval", "5"},
+                            {"keepalives_count", "4"}, {"tcp_user_timeout", "30000"}};
+  Pairs with_connect = {{"connect_timeout", "10"}};
+  with_connect.insert(with_connect.end(), keepalives.begin(), keepalives.end());
+  EXPECT_EQ(as_strings(PgSessionDefaults(nullptr)), with_connect);
+  EXPECT_EQ(as_strings(PgSessionDefaults("")), with_connect);
+  EXPECT_EQ(as_strings(PgSessionDefaults("3")), keepalives);
 }
 
 }  // namespace
