@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -151,6 +152,7 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
 
   Result<engine::MigrationReport> report = Status::Error(ErrorKind::kFatal, "not run");
   StatePtr open = std::move(*state);
+  std::vector<engine::RunTally> earlier;  // runs that lost the state: their part of the summary
   for (;;) {
     int64_t worker = 0;
     {  // the run ends (its Migrator destroyed) before its state may be closed
@@ -158,8 +160,13 @@ int RunMigrateCommand(const MigrateCommandOptions& options, CommandContext& ctx)
       auto wake_on_interrupt = InterruptWatch::Instance().Subscribe([&migrator] { migrator.Wake(); });
       report = migrator.Run();
       worker = migrator.worker_id();
+      if (!report.ok()) earlier.push_back(migrator.committed());
     }
-    if (report.ok() || !ShouldRejoin(report.status(), ctx)) break;
+    if (report.ok()) {
+      for (const engine::RunTally& run : earlier) engine::AddTally(run, *report);
+      break;
+    }
+    if (!ShouldRejoin(report.status(), ctx)) break;
     auto rejoined = Rejoin(
         ctx, std::move(open), report.status(),
         [&] { return OpenScannedStateForWriting(ctx, "migrate", store::Synchronous::kFull, store::WorkerGroup::kMigrate); },

@@ -48,6 +48,7 @@ class Migrator::Impl {
     ev_cv_.notify_all();
   }
   int64_t worker_id() const { return worker_id_; }
+  const RunTally& committed() const { return committed_; }
 
  private:
   void Post(Event event) {
@@ -106,6 +107,7 @@ class Migrator::Impl {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> bytes_received_{0};
   int64_t deleted_ = 0;  // objects this run moved to `deleted`
+  RunTally committed_;   // the counters as of the last committed step
   int request_share_ = 1;  // the live workers sharing max_requests_per_second
   std::unique_ptr<store::WorkerHeartbeat> heartbeat_;
   int64_t worker_id_ = 0;  // heartbeat_'s, kept after it stopped
@@ -128,6 +130,7 @@ Migrator::~Migrator() = default;
 Result<MigrationReport> Migrator::Run() { return impl_->Run(); }
 void Migrator::Wake() { impl_->Wake(); }
 int64_t Migrator::worker_id() const { return impl_->worker_id(); }
+RunTally Migrator::committed() const { return impl_->committed(); }
 
 void Migrator::Impl::StartRunners() {
   const int large_slots = std::max(2, opt_.concurrency / 4);
@@ -165,7 +168,10 @@ Status Migrator::Impl::CommitStep(std::vector<Event>& events, bool take_work, Co
     s = copies.ok() ? manifest_.Append(*copies) : copies.status();
   }
   if (s.ok()) s = db_.CommitBatch();
-  if (s.ok()) deleted_ += static_cast<int64_t>(out.deleted.size());
+  if (s.ok()) {
+    deleted_ += static_cast<int64_t>(out.deleted.size());
+    committed_ = core_.Tally(static_cast<int64_t>(bytes_received_.load()));
+  }
   if (!s.ok()) {
     db_.RollbackBatch();
     out = Commands{};

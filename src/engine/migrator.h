@@ -60,6 +60,10 @@ class Migrator {
   void Wake();
   // The worker (workers.id) Run registered; 0 before it did.
   int64_t worker_id() const;
+  // What Run did as of its last committed step, also when it returned an
+  // error: a command that runs again after that (a worker rejoining a lost
+  // PostgreSQL state) adds it to its final report (AddTally).
+  RunTally committed() const;
 
  private:
   class Impl;

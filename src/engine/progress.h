@@ -83,6 +83,19 @@ struct LeftBehind {
   std::string reason;  // "verified by size only (SSE-KMS without checksums): kept in S3", ...
 };
 
+// What a run did, as of its last committed step: its report's counters. A
+// run that ended in error (its PostgreSQL state lost, say) still has them,
+// and a command that goes on after it (a worker rejoining) adds them to its
+// final report: counted at the commit, so that a step rolled back and done
+// again is counted once.
+struct RunTally {
+  std::chrono::system_clock::time_point started_at{};
+  FilesBytes downloaded{}, deleted{}, would_delete{};
+  int64_t bytes_received = 0;
+  int64_t restores_requested = 0;
+  std::map<std::string, int64_t> verified_by{};
+};
+
 // The final summary of a run.
 struct MigrationReport {
   std::chrono::system_clock::time_point started_at{};
@@ -119,5 +132,10 @@ struct MigrationReport {
   int64_t free_bytes = -1;  // -1: unknown
   int64_t reserve_bytes = 0;
 };
+
+// Adds a tally's counters to a report (verified_by merged and kept in name
+// order) and starts it at the tally's start if that is earlier: how a report
+// gets its own run's counters, and those of earlier runs of one command.
+void AddTally(const RunTally& tally, MigrationReport& report);
 
 }  // namespace s3m::engine

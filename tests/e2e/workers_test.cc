@@ -97,6 +97,36 @@ class WorkersTest : public EmulatorMigrateTest {
     }
   }
 
+  // Refuses new sessions on the test's database and ends every session of
+  // it (a restart or failover, as the workers see it), from a session of
+  // the test's own opened before, which then counts the downloads the cut
+  // may cost: rows `downloading` (transfers under way, or done and not yet
+  // committed).
+  int64_t CutDatabase() {
+    auto watcher = store::PgConnection::Connect(uri_);
+    EXPECT_TRUE(watcher.ok()) << watcher.status().ToString();
+    if (!watcher.ok()) return 0;
+    testing::PgRows(AdminUri(), fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS false", DatabaseName()));
+    EXPECT_TRUE(watcher->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                              "datname = current_database() AND pid <> pg_backend_pid()").ok());
+    auto n = watcher->Query("SELECT COUNT(*) FROM files WHERE state = 'downloading'");
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return n.ok() ? n->Int(0, 0) : 0;
+  }
+  void ReopenDatabase() {
+    testing::PgRows(AdminUri(), fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS true", DatabaseName()));
+  }
+  std::string DatabaseName() const { return uri_.substr(uri_.rfind('/') + 1); }
+  static std::string AdminUri() { return std::getenv("S3M_TEST_POSTGRES_ADMIN_URI"); }
+  // Until `at_least` rows are deleted (30 s at most).
+  void WaitForDeleted(int64_t at_least) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline &&
+           PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'") < at_least) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   std::string uri_;
 };
 
@@ -360,31 +390,10 @@ TEST_F(WorkersTest, AWorkerRejoinsAfterLosingTheDatabaseAndStopsWhenItStaysAway)
   ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
   run_->SetConfig("state_reconnect_timeout", "4");
   run_->SetConfig("worker_lease", "4");
-  const std::string name = uri_.substr(uri_.rfind('/') + 1);
-  const std::string admin = std::getenv("S3M_TEST_POSTGRES_ADMIN_URI");
-  // Refuses new sessions on the database and ends the worker's, from a
-  // session of the test's own opened before, which then counts the
-  // downloads the cut may cost (rows `downloading`: transfers under way,
-  // or done and not yet committed).
   int64_t in_flight = 0;
-  auto cut = [&] {
-    auto watcher = store::PgConnection::Connect(uri_);
-    ASSERT_TRUE(watcher.ok()) << watcher.status().ToString();
-    testing::PgRows(admin, fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS false", name));
-    ASSERT_TRUE(watcher->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-                              "datname = current_database() AND pid <> pg_backend_pid()").ok());
-    auto n = watcher->Query("SELECT COUNT(*) FROM files WHERE state = 'downloading'");
-    ASSERT_TRUE(n.ok()) << n.status().ToString();
-    in_flight += n->Int(0, 0);
-  };
-  auto reopen = [&] { testing::PgRows(admin, fmt::format("ALTER DATABASE {} ALLOW_CONNECTIONS true", name)); };
-  auto wait_for_deleted = [&](int64_t at_least) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline &&
-           PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'") < at_least) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  };
+  auto cut = [&] { in_flight += CutDatabase(); };
+  auto reopen = [&] { ReopenDatabase(); };
+  auto wait_for_deleted = [&](int64_t at_least) { WaitForDeleted(at_least); };
 
   // Away for 1.5 s: rejoined.
   int64_t before_cut = 0;
@@ -427,6 +436,42 @@ TEST_F(WorkersTest, AWorkerRejoinsAfterLosingTheDatabaseAndStopsWhenItStaysAway)
   // Downloaded again: only what was in flight at the two cuts.
   EXPECT_GE(RequestCount("GetObject"), kObjects);
   EXPECT_LE(RequestCount("GetObject"), kObjects + in_flight);
+}
+
+// The summary of a `migrate` that rejoined counts what every run of it did,
+// each object once: the counters of a run that lost the state are those of
+// its last committed step (a step rolled back at the cut is done again, and
+// counted, by the next run).
+TEST_F(WorkersTest, TheSummaryOfARejoinedWorkerCountsEveryRun) {
+  constexpr int kObjects = 60;
+  CreateBucket("counted");
+  for (int i = 0; i < kObjects; ++i) Put("counted", fmt::format("obj-{:03}", i), TestBytes(1200 + i, i));
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 100}});
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("worker_lease", "4");
+  int64_t before_cut = 0;
+  ProcessResult result = run_->Run({"--db", uri_, "--concurrency", "2", "migrate"}, [&](pid_t) {
+    WaitForDeleted(20);
+    before_cut = PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'");
+    CutDatabase();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    ReopenDatabase();
+  });
+  ASSERT_EQ(result.exit_code, 0) << Describe(result);
+  EXPECT_NE(result.err.find("rejoining"), std::string::npos) << Describe(result);
+  EXPECT_GE(before_cut, 20);
+  EXPECT_LT(before_cut, kObjects) << "the cut came after the end";
+  EXPECT_TRUE(RemainingKeys("counted").empty());
+  // "Deleted:         60 objects, 73.4 KiB"
+  auto field = [&](const std::string& label) {
+    const size_t at = result.out.find("\n" + label);
+    if (at == std::string::npos) return std::string();
+    const size_t start = result.out.find_first_not_of(' ', at + 1 + label.size());
+    return result.out.substr(start, result.out.find('\n', start) - start);
+  };
+  EXPECT_TRUE(field("Deleted:").starts_with(fmt::format("{} objects,", kObjects))) << result.out;
+  EXPECT_TRUE(field("Downloaded:").starts_with(fmt::format("{} objects,", kObjects))) << result.out;
 }
 
 // A scan worker whose PostgreSQL state ends its sessions mid-listing

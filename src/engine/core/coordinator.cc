@@ -188,4 +188,8 @@ Result<MigrationReport> Coordinator::Report(int64_t bytes_received) {
   return BuildReport(ReportSources{state_, ctx_, policy_, disk_, started_at_, bytes_received});
 }
 
+RunTally Coordinator::Tally(int64_t bytes_received) const {
+  return TallyOf(ctx_.figures, started_at_, bytes_received);
+}
+
 }  // namespace s3m::engine

@@ -78,6 +78,8 @@ class Coordinator {
 
   ProgressSnapshot Progress(int64_t bytes_received, int active_transfers);
   Result<MigrationReport> Report(int64_t bytes_received);
+  // The report's counters now (what the steps so far decided).
+  RunTally Tally(int64_t bytes_received) const;
 
  private:
   store::StateStore& state_;

@@ -1,5 +1,8 @@
 #include "engine/core/report.h"
 
+#include <map>
+#include <string>
+
 #include <fmt/format.h>
 
 namespace s3m::engine {
@@ -54,19 +57,43 @@ Status AddOtherVersions(store::StateStore& state, MigrationReport& r) {
 
 }  // namespace
 
+RunTally TallyOf(const RunFigures& f, Clock::WallTime started_at, int64_t bytes_received) {
+  RunTally t;
+  t.started_at = started_at;
+  t.downloaded = f.downloaded;
+  t.deleted = f.deleted;
+  t.would_delete = f.would_delete;
+  t.bytes_received = bytes_received;
+  t.restores_requested = f.restores_requested;
+  t.verified_by = f.verified_by;
+  return t;
+}
+
+void AddTally(const RunTally& tally, MigrationReport& report) {
+  auto add = [](FilesBytes& to, const FilesBytes& from) {
+    to.files += from.files;
+    to.bytes += from.bytes;
+  };
+  if (report.started_at == Clock::WallTime{} || tally.started_at < report.started_at) {
+    report.started_at = tally.started_at;
+  }
+  add(report.downloaded, tally.downloaded);
+  add(report.deleted, tally.deleted);
+  add(report.would_delete, tally.would_delete);
+  report.bytes_received += tally.bytes_received;
+  report.restores_requested += tally.restores_requested;
+  std::map<std::string, int64_t> by(report.verified_by.begin(), report.verified_by.end());
+  for (const auto& [method, count] : tally.verified_by) by[method] += count;
+  report.verified_by.assign(by.begin(), by.end());
+}
+
 Result<MigrationReport> BuildReport(const ReportSources& in) {
   const RunFigures& f = in.ctx.figures;
   MigrationReport r;
-  r.started_at = in.started_at;
   r.finished_at = in.ctx.clock.Now();
   r.interrupted = in.ctx.opt.cancelled != nullptr && in.ctx.opt.cancelled->load();
   r.dry_run = in.ctx.opt.dry_run;
-  r.downloaded = f.downloaded;
-  r.deleted = f.deleted;
-  r.would_delete = f.would_delete;
-  r.bytes_received = in.bytes_received;
-  r.restores_requested = f.restores_requested;
-  for (const auto& [method, count] : f.verified_by) r.verified_by.emplace_back(method, count);
+  AddTally(TallyOf(f, in.started_at, in.bytes_received), r);
   S3M_ASSIGN_OR_RETURN(store::StateTotals totals, in.ctx.db.Totals());
   for (size_t i = 0; i < r.final_states.size(); ++i) {
     r.final_states[i] = {totals.by_state[i].files, totals.by_state[i].bytes};

@@ -24,4 +24,7 @@ struct ReportSources {
 
 Result<MigrationReport> BuildReport(const ReportSources& in);
 
+// A run's counters as its figures have them now.
+RunTally TallyOf(const RunFigures& figures, Clock::WallTime started_at, int64_t bytes_received);
+
 }  // namespace s3m::engine
