@@ -46,21 +46,21 @@ void WorkerHeartbeat::Update(const Figures& figures) {
 
 bool WorkerHeartbeat::lost() const {
   std::lock_guard lock(mu_);
-  return evicted_ || !fence_.open();
+  return marked_stopped_ || lapsed_ || !fence_.open();
 }
 
 Status WorkerHeartbeat::LostStatus() const {
   std::lock_guard lock(mu_);
-  if (evicted_) {
+  if (marked_stopped_) {
     return Status::Error(ErrorKind::kConflict,
-                         fmt::format("worker {} was marked stopped in the state database, or its lease lapsed before it could renew it; stopping", id_));
+                         fmt::format("worker {} was marked stopped in the state database; stopping", id_));
   }
-  // The database unreachable (kStateLost): the worker may rejoin once it answers.
   return Status::Error(
-      last_error_.kind() == ErrorKind::kStateLost ? ErrorKind::kStateLost : ErrorKind::kFatal,
-      fmt::format("worker {} could not renew its heartbeat for half its lease ({} s); other workers take its "
-                  "objects over after the lease, so it stops now{}",
-                  id_, lease_.count(), last_error_.ok() ? "" : ": " + last_error_.ToString()));
+      ErrorKind::kStateLost,
+      fmt::format("worker {} could not renew its heartbeat for half its lease ({} s){}; other workers take its "
+                  "objects over after the lease, so this run stops now",
+                  id_, lease_.count(),
+                  lapsed_ ? " and its lease lapsed" : last_error_.ok() ? "" : ": " + last_error_.ToString()));
 }
 
 void WorkerHeartbeat::Renew() {
@@ -70,7 +70,7 @@ void WorkerHeartbeat::Renew() {
     figures = figures_;
   }
   const Clock::MonoTime attempt = clock_.MonotonicNow();
-  Result<bool> renewed = RenewWorker(*own_, id_, figures.idle, figures.objects, figures.bytes);
+  Result<Renewal> renewed = RenewWorker(*own_, id_, figures.idle, figures.objects, figures.bytes);
   {
     std::lock_guard lock(mu_);
     if (!renewed.ok()) {
@@ -78,8 +78,8 @@ void WorkerHeartbeat::Renew() {
       S3M_LOG_WARN("worker {}: heartbeat failed: {}", id_, renewed.status().ToString());
       return;
     }
-    if (!*renewed) {
-      evicted_ = true;
+    if (*renewed != Renewal::kRenewed) {
+      (*renewed == Renewal::kStopped ? marked_stopped_ : lapsed_) = true;
       return;
     }
     // The lease runs from when the renewal was sent, not when it returned.

@@ -56,7 +56,10 @@ class WorkerHeartbeat {
   // No renewal succeeded for half the lease (or the row was marked stopped
   // by someone): the run must stop. Thread-safe.
   bool lost() const;
-  // Why, for the message.
+  // Why, for the message: kConflict when the row was marked stopped (the
+  // command stops), kStateLost otherwise (the database did not answer in
+  // time, or the lease lapsed while the process was frozen: once the run has
+  // stopped, the command may rejoin as a new worker).
   Status LostStatus() const;
   // Live workers (this one included) as of the last renewal: limits the
   // workers hold together are shared among them. Thread-safe.
@@ -81,7 +84,8 @@ class WorkerHeartbeat {
   Figures figures_;
   WriteFence fence_;
   Status last_error_;
-  bool evicted_ = false;
+  bool marked_stopped_ = false;  // Renewal::kStopped
+  bool lapsed_ = false;          // Renewal::kLapsed
   bool remove_when_stopped_ = false;
   std::atomic<int> live_workers_{1};
   std::thread thread_;

@@ -46,13 +46,16 @@ Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pi
   return id;
 }
 
-Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes) {
+Result<Renewal> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes) {
   S3M_ASSIGN_OR_RETURN(Statement s, db.Prepare(fmt::format(
                                         "UPDATE workers SET heartbeat_at = {}, idle = ?2, objects = ?3, bytes = ?4 "
                                         "WHERE id = ?1 AND {}",
                                         ServerNowSql(db), LiveWorkerSql(db, "workers"))));
   S3M_RETURN_IF_ERROR(s.Bind(1, id).Bind(2, static_cast<int64_t>(idle)).Bind(3, objects).Bind(4, bytes).Run());
-  return db.Changes() == 1;
+  if (db.Changes() == 1) return Renewal::kRenewed;
+  S3M_ASSIGN_OR_RETURN(Statement row, db.Prepare("SELECT COUNT(*) FROM workers WHERE id = ?1 AND stopped_at IS NULL"));
+  S3M_ASSIGN_OR_RETURN(bool found, row.Bind(1, id).Step());
+  return found && row.ColumnInt(0) == 1 ? Renewal::kLapsed : Renewal::kStopped;
 }
 
 Status StopWorker(Database& db, int64_t id) {

@@ -47,10 +47,14 @@ std::string ClaimableBySql(const Database& db, const std::string& column, int64_
 
 // Registers this process; returns its id.
 Result<int64_t> RegisterWorker(Database& db, const std::string& host, int64_t pid, int64_t lease_seconds);
-// Renews the heartbeat with the worker's figures. False when the row is
-// gone, marked stopped, or its lease lapsed already (other workers may have
-// taken its objects: it must stop, not come back).
-Result<bool> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
+// What a renewal found. Not renewed, the run must stop, not come back
+// (other workers may have taken its objects): kLapsed when its lease lapsed
+// first (a frozen process, a stalled database: it may rejoin as a new
+// worker), kStopped when its row was marked stopped or removed (by a user in
+// SQL, or a worker that took its place: it stops for good).
+enum class Renewal { kRenewed, kLapsed, kStopped };
+// Renews the heartbeat with the worker's figures.
+Result<Renewal> RenewWorker(Database& db, int64_t id, bool idle, int64_t objects, int64_t bytes);
 // Marks it stopped (a row stopped already keeps its time): its claims are free.
 Status StopWorker(Database& db, int64_t id);
 // Removes its row (a scan worker that ended normally; its claims go with it).

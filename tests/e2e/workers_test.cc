@@ -227,9 +227,10 @@ TEST_F(WorkersTest, ThreeWorkersOneKilledEveryObjectMigratedExactlyOnce) {
 
 // A worker frozen longer than its lease (SIGSTOP: a paused VM, a stalled
 // host) loses its objects to the other worker, which finishes the work.
-// When it runs again it requests, writes and publishes nothing more, and
-// stops with a message that says why.
-TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
+// When it runs again its run requests, writes and publishes nothing more and
+// stops with a message that says why; then it rejoins as a new worker, which
+// finds nothing left to do.
+TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndRejoins) {
   constexpr int kObjects = 40;
   CreateBucket("gamma");
   for (int i = 0; i < kObjects; ++i) Put("gamma", fmt::format("obj-{:03}", i), TestBytes(3000 + i, i));
@@ -274,8 +275,10 @@ TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
   const auto before = stamps();
   ASSERT_EQ(::kill(pids[1], SIGCONT), 0);
   workers[1].join();
-  EXPECT_EQ(results[1].exit_code, 3) << Describe(results[1]);
-  EXPECT_NE(results[1].err.find("lease"), std::string::npos) << results[1].err;
+  EXPECT_EQ(results[1].exit_code, 0) << Describe(results[1]);
+  EXPECT_NE(results[1].err.find("could not renew its heartbeat for half its lease"), std::string::npos)
+      << results[1].err;
+  EXPECT_NE(results[1].err.find("rejoining as a new worker"), std::string::npos) << results[1].err;
   EXPECT_TRUE(stamps() == before) << "the woken worker wrote into a file";
   // At most the GETs it had begun before it was frozen reach the server
   // (their bytes are refused); it starts none.
@@ -295,6 +298,31 @@ TEST_F(WorkersTest, AFrozenWorkerWakesToFindItsObjectsTakenOverAndStops) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(run_->dest() + "/gamma")) {
     EXPECT_EQ(entry.path().filename().string().find("%~partial"), std::string::npos) << entry.path();
   }
+}
+
+// A worker whose row is marked stopped in SQL (from psql, by a user who
+// wants one host of a fleet to stop) stops at its next heartbeat, and does
+// not rejoin: a run marked stopped is not a run that lost its state.
+TEST_F(WorkersTest, AWorkerMarkedStoppedInSqlStopsAndDoesNotRejoin) {
+  constexpr int kObjects = 40;
+  CreateBucket("halted");
+  for (int i = 0; i < kObjects; ++i) Put("halted", fmt::format("obj-{:03}", i), TestBytes(900 + i, i));
+  AddFault({{"kind", "latency"}, {"operations", {"GetObject"}}, {"ms", 200}});
+  uri_ = FreshPostgresDatabase();
+  ASSERT_EQ(run_->Run({"--db", uri_, "scan"}).exit_code, 0);
+  run_->SetConfig("worker_lease", "4");
+  ProcessResult halted = run_->Run({"--db", uri_, "--concurrency", "2", "migrate"}, [&](pid_t) {
+    WaitForDeleted(5);
+    PgRows("UPDATE workers SET stopped_at = heartbeat_at WHERE stopped_at IS NULL");
+  });
+  EXPECT_EQ(halted.exit_code, 3) << Describe(halted);
+  EXPECT_NE(halted.err.find("was marked stopped in the state database"), std::string::npos) << halted.err;
+  EXPECT_EQ(halted.err.find("rejoining"), std::string::npos) << halted.err;
+  EXPECT_LT(PgInt("SELECT COUNT(*) FROM files WHERE state = 'deleted'"), kObjects);
+  EXPECT_EQ(PgInt("SELECT COUNT(*) FROM workers"), 1);
+  ProcessResult rest = run_->Run({"--db", uri_, "migrate"});
+  EXPECT_EQ(rest.exit_code, 0) << Describe(rest);
+  EXPECT_TRUE(RemainingKeys("halted").empty());
 }
 
 // Global limits (issue 20): two workers on one state hold
