@@ -77,11 +77,12 @@ std::vector<SettingSpec> MakeSpecs() {
       {"worker_lease", T::kInteger, &S::worker_lease, "Several workers",
        "Seconds the objects a migrate worker holds stay its own after its last heartbeat (renewed "
        "every quarter of this); after that, other workers sharing the PostgreSQL state take them "
-       "over. A worker that cannot renew for half of it stops.", {}, 4, 86400},
+       "over. A worker that cannot renew for half of it stops its run, then rejoins as a new worker "
+       "(state_reconnect_timeout).", {}, 4, 86400},
       {"state_reconnect_timeout", T::kInteger, &S::state_reconnect_timeout, "Several workers",
        "migrate, scan and rescan on a PostgreSQL state: when the database ends the session (a "
-       "restart, a failover, a network cut) or fails a transaction for another's sake (deadlock), "
-       "the run stops as for a fatal error, then reconnects and goes on as a new worker; this many "
+       "restart, a failover, a network cut), fails a transaction for another's sake (deadlock), or "
+       "leaves a heartbeat unrenewed for half of worker_lease, the run stops as for a fatal error, then reconnects and goes on as a new worker; this many "
        "seconds of trying to reconnect before it gives up (exit 3). 0: stop at once.", {}, 0, 86400},
       {"scan_split_listings", T::kBoolean, &S::scan_split_listings, "Several workers",
        "scan and rescan: a lister with no bucket left splits a listing still under way at a key "
